@@ -1,0 +1,178 @@
+"""Ingestion throughput: items per second through normalisation, de-duplication and storage.
+
+    .venv/bin/python bench/bench_ingest.py [--db sqlite|postgres|both] [--items 10000] [--batches 1,100,1000]
+
+For each database (a fresh SQLite file under var/bench/, a fresh PostgreSQL database
+huiying_bench_ingest on BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/) and
+each batch size, ingest_items() is called on a stream of realistic posts (textpool): 85 %
+new, 10 % the same page again under a tracking-parameter URL (exact duplicate), 5 %
+reposts with "转发：" (near duplicates). Batch size 1 runs a tenth of the items (it is the
+push endpoint's worst case, not its usual one). Prints items/s per database and batch size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/")
+PG_DB = "huiying_bench_ingest"
+SQLITE_FILE = ROOT / "var" / "bench" / "ingest.sqlite3"
+
+
+def fresh_database(kind: str) -> str:
+    if kind == "sqlite":
+        SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(str(SQLITE_FILE) + suffix).unlink(missing_ok=True)
+        return f"sqlite:///{SQLITE_FILE}"
+    import psycopg
+
+    with psycopg.connect(PG_SERVER.rstrip("/") + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}"')
+        conn.execute(f'CREATE DATABASE "{PG_DB}"')
+    return PG_SERVER.rstrip("/") + "/" + PG_DB
+
+
+def make_stream(n: int, seed: int, prefix: str) -> list[Any]:
+    """RawItems: mostly new posts, some exact and near duplicates of earlier ones."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from textpool import synthetic
+
+    from huiying.monitoring.types import RawItem
+
+    rng = random.Random(seed)
+    now = timezone.now()
+    out: list[RawItem] = []
+    for i in range(n):
+        roll = rng.random()
+        if out and roll < 0.10:
+            earlier = rng.choice(out)
+            out.append(
+                RawItem(
+                    url=earlier.url + f"?utm_source=share{i}",
+                    title=earlier.title,
+                    text=earlier.text,
+                    external_id=f"{prefix}-{i}",
+                    published_at=earlier.published_at,
+                )
+            )
+            continue
+        if out and roll < 0.15:
+            earlier = rng.choice(out)
+            out.append(
+                RawItem(
+                    url=f"https://weibo.example.cn/{prefix}/{i}",
+                    title="",
+                    text="转发：" + earlier.text,
+                    external_id=f"{prefix}-{i}",
+                    published_at=now,
+                )
+            )
+            continue
+        post = synthetic(rng)
+        body = f"<html><body><h1>{post.title}</h1><div>{post.text}</div></body></html>".encode()
+        out.append(
+            RawItem(
+                url=f"https://liuyan.example.cn/{prefix}/thread/{i}.html",
+                title=post.title,
+                text=post.text,
+                author=f"网友{rng.randint(1, 99999)}",
+                external_id=f"{prefix}-{i}",
+                published_at=now - dt.timedelta(minutes=rng.randint(0, 60 * 24 * 30)),
+                likes=rng.randint(0, 50),
+                evidence_body=body,
+                evidence_content_type="text/html; charset=utf-8",
+            )
+        )
+    return out
+
+
+def run_one(kind: str, items: int, batches: list[int]) -> None:
+    os.environ["DATABASE_URL"] = fresh_database(kind)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", interactive=False, verbosity=0)
+    import logging
+
+    logging.getLogger("huiying.monitoring").setLevel(logging.WARNING)
+    from huiying.monitoring.ingest import ingest_items
+    from huiying.monitoring.models import Item, KeywordRule, Source
+
+    # A few standing rules, as a city has: matching them is part of ingestion.
+    for name, expression in [
+        ("崇川噪音", "(崇川 OR 濠河) AND (噪音 OR 油烟) NOT 广告"),
+        ("欠薪", "拖欠 AND (工资 OR 薪) "),
+        ("物业", "物业 AND (收费 OR 涨价 OR 电梯)"),
+    ]:
+        KeywordRule.objects.create(name=name, expression=expression)
+    for size in batches:
+        n = max(size, items // 10) if size == 1 else items
+        source = Source.objects.create(
+            code=f"bench-{size}", name=f"bench {size}", kind="html", platform="留言板"
+        )
+        stream = make_stream(n, seed=size, prefix=f"b{size}")
+        result_new = result_dup = 0
+        started = time.perf_counter()
+        for start in range(0, n, size):
+            result = ingest_items(source=source, items=stream[start : start + size])
+            result_new += result.new
+            result_dup += result.duplicates
+        elapsed = time.perf_counter() - started
+        print(
+            f"{connection.vendor:<10} batch {size:>5}: {n:>6} items in {elapsed:6.1f} s = "
+            f"{n / elapsed:7.0f} items/s  ({result_new} new, {result_dup} duplicates; "
+            f"{Item.objects.count()} rows in the table)",
+            flush=True,
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument(
+        "--items", type=int, default=10000, help="items per batch size (a tenth for size 1)"
+    )
+    parser.add_argument("--batches", default="1,100,1000")
+    args = parser.parse_args()
+    batches = [int(b) for b in args.batches.split(",") if b.strip()]
+    if args.db != "both":
+        run_one(args.db, args.items, batches)
+        return 0
+    # One process per database: Django binds its settings once per process.
+    rc = 0
+    for kind in ("sqlite", "postgres"):
+        cmd = [
+            sys.executable,
+            __file__,
+            "--db",
+            kind,
+            "--items",
+            str(args.items),
+            "--batches",
+            args.batches,
+        ]
+        rc |= subprocess.run(cmd, check=False).returncode
+    return rc
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,103 @@
+"""Fixtures shared by every app's tests: a small city directory with a person in every role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from huiying.common.workcalendar import invalidate_calendar
+from huiying.orgs.models import Membership, Unit
+from huiying.orgs.services import membership_grant
+from huiying.orgs.tests.factories import UnitFactory, UserFactory
+
+
+@dataclass
+class City:
+    city: Unit
+    cac: Unit
+    inspection: Unit
+    discipline: Unit
+    housing: Unit  # a city department
+    district: Unit  # 崇川区
+    district_dept: Unit  # a department of the district
+    other_district: Unit
+    monitor: Any  # 网信办 monitor, drafts forms
+    reviewer: Any  # 网信办 leader, reviews and issues
+    reviewer2: Any
+    inspector: Any  # 督查室
+    housing_handler: Any
+    housing_leader: Any
+    district_leader: Any
+    district_handler: Any
+    dept_handler: Any
+    other_handler: Any
+    outsider: Any  # signed in, no role anywhere
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar() -> Iterator[None]:
+    """A rolled-back test sends no signal, so a calendar cached inside it must not leak out."""
+    invalidate_calendar()
+    yield
+    invalidate_calendar()
+
+
+def _person(username: str, full_name: str, unit: Unit, role: str) -> Any:
+    user = UserFactory(username=username, full_name=full_name)
+    membership_grant(user=user, unit=unit, role=role)
+    return user
+
+
+@pytest.fixture
+def city(db: None) -> City:
+    R = Membership.Role
+    city = UnitFactory(code="nt", name="南通市人民政府", kind=Unit.Kind.CITY)
+    cac = UnitFactory(
+        code="nt-cac", name="市委网信办", kind=Unit.Kind.CITY_DEPARTMENT, office="cac", parent=city
+    )
+    inspection = UnitFactory(
+        code="nt-dcs",
+        name="市政府督查室",
+        kind=Unit.Kind.CITY_DEPARTMENT,
+        office="inspection",
+        parent=city,
+    )
+    discipline = UnitFactory(
+        code="nt-jw",
+        name="市监委",
+        kind=Unit.Kind.CITY_DEPARTMENT,
+        office="discipline",
+        parent=city,
+    )
+    housing = UnitFactory(
+        code="nt-zjj", name="市住房和城乡建设局", parent=city, functions=["住房", "物业"]
+    )
+    district = UnitFactory(code="cc", name="崇川区人民政府", kind=Unit.Kind.DISTRICT, parent=city)
+    district_dept = UnitFactory(
+        code="cc-cgj", name="崇川区城市管理局", kind=Unit.Kind.DISTRICT_DEPARTMENT, parent=district
+    )
+    other = UnitFactory(code="hm", name="海门区人民政府", kind=Unit.Kind.DISTRICT, parent=city)
+    return City(
+        city=city,
+        cac=cac,
+        inspection=inspection,
+        discipline=discipline,
+        housing=housing,
+        district=district,
+        district_dept=district_dept,
+        other_district=other,
+        monitor=_person("monitor", "王监测", cac, R.MONITOR),
+        reviewer=_person("reviewer", "李审核", cac, R.REVIEWER),
+        reviewer2=_person("reviewer2", "赵审核", cac, R.REVIEWER),
+        inspector=_person("inspector", "周督查", inspection, R.HANDLER),
+        housing_handler=_person("zjj_handler", "陈承办", housing, R.HANDLER),
+        housing_leader=_person("zjj_leader", "孙局长", housing, R.LEADER),
+        district_leader=_person("cc_leader", "吴区长", district, R.SPOKESPERSON),
+        district_handler=_person("cc_handler", "郑承办", district, R.HANDLER),
+        dept_handler=_person("cgj_handler", "冯承办", district_dept, R.HANDLER),
+        other_handler=_person("hm_handler", "何承办", other, R.HANDLER),
+        outsider=UserFactory(username="outsider", full_name="无角色"),
+    )

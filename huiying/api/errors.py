@@ -1,0 +1,106 @@
+"""One error shape for every API failure: ``{"error": code, "message": "<中文说明>"}``.
+
+Domain errors raised by the services keep their Chinese message and get a status that tells
+the caller what went wrong:
+
+=====================  ======  ====================================================
+error                  status  meaning
+=====================  ======  ====================================================
+not_authenticated      401     no token and no session
+authentication_failed  401     unknown token, or the token of an inactive or deleted user
+not_allowed            403     signed in, but this person may not do this
+not_found              404     no such form, or not visible to this person
+unknown_action         404     no such action in the transitions table
+method_not_allowed     405     wrong HTTP method
+illegal_transition     409     the form's state does not allow this step now
+invalid_input          400     payload failed validation (``fields`` says where)
+locked_out             429     too many failed logins (django-axes)
+=====================  ======  ====================================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from huiying.common.errors import DomainError, IllegalTransition, InvalidInput, NotAllowed
+
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    IllegalTransition: status.HTTP_409_CONFLICT,
+    NotAllowed: status.HTTP_403_FORBIDDEN,
+    InvalidInput: status.HTTP_400_BAD_REQUEST,
+}
+
+# DRF's own codes, renamed where the domain already has a word for the same thing.
+DRF_CODES = {
+    "permission_denied": NotAllowed.code,
+    "invalid": InvalidInput.code,
+    "parse_error": InvalidInput.code,
+}
+
+
+class UnknownAction(exceptions.NotFound):
+    default_code = "unknown_action"
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": code, "message": message, **extra}
+
+
+def _first_message(detail: Any) -> str:
+    """The first human-readable message inside a (possibly nested) DRF error detail."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            inner = _first_message(value)
+            if inner:
+                return inner if key == "non_field_errors" else f"{key}：{inner}"
+        return ""
+    if isinstance(detail, list):
+        return next((m for m in (_first_message(v) for v in detail) if m), "")
+    return str(detail)
+
+
+def _domain_response(exc: DomainError) -> Response:
+    code = DOMAIN_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST)
+    return Response(error_body(exc.code, exc.message), status=code)
+
+
+def _drf_response(exc: exceptions.APIException) -> Response:
+    if isinstance(exc, exceptions.ValidationError):
+        body = error_body(
+            InvalidInput.code,
+            _first_message(exc.detail) or "提交的数据无效。",
+            fields=exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail},
+        )
+    else:
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+        body = error_body(DRF_CODES.get(str(code), str(code)), _first_message(exc.detail))
+    response = Response(body, status=exc.status_code)
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        response["WWW-Authenticate"] = auth_header
+    wait = getattr(exc, "wait", None)
+    if wait is not None:
+        response["Retry-After"] = str(int(wait))
+    return response
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """REST_FRAMEWORK["EXCEPTION_HANDLER"]: every known failure becomes the one error shape."""
+    if isinstance(exc, DomainError):
+        set_rollback()
+        return _domain_response(exc)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("请求的资源不存在。")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a bug: let Django log it and answer 500
+    set_rollback()
+    return _drf_response(exc)

@@ -1,0 +1,310 @@
+"""Input forms of the pages. They only clean input; the services decide what is allowed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from typing import Any
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from huiying.cases.models import (
+    EMERGENCY_CATEGORIES,
+    Assignment,
+    Category,
+    Feedback,
+    ReplyChannel,
+    Severity,
+)
+from huiying.cases.services import (
+    ALLOWED_ATTACHMENT_TYPES,
+    EDITABLE_FIELDS,
+    MAX_ATTACHMENT_BYTES,
+)
+from huiying.orgs.models import Unit
+
+ORDINARY_CHOICES = [(c.value, c.label) for c in Category if c not in EMERGENCY_CATEGORIES]
+EMERGENCY_CHOICES = [(c.value, c.label) for c in Category if c in EMERGENCY_CATEGORIES]
+GROUPED_CATEGORIES = [(_("常规交办"), ORDINARY_CHOICES), (_("紧急交办"), EMERGENCY_CHOICES)]
+MAX_SOURCES = 20
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """datetime-local input, read in Asia/Shanghai (the current time zone)."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        result = super().to_python(value)
+        if result is not None and timezone.is_naive(result):
+            result = timezone.make_aware(result)
+        return result
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    """Active units in tree order, indented by depth so that a district's departments group."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return "\u3000" * max(int(obj.depth) - 1, 0) + str(obj.name)
+
+
+class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return "\u3000" * max(int(obj.depth) - 1, 0) + str(obj.name)
+
+
+def _active_units() -> Any:
+    return Unit.objects.filter(is_active=True).only("id", "name", "depth", "path").order_by("path")
+
+
+def unit_field(*, label: Any, required: bool = True, help_text: Any = "") -> UnitChoiceField:
+    return UnitChoiceField(
+        queryset=_active_units(), required=required, label=label, help_text=help_text
+    )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Several screenshots/documents at once, checked against the services' own limits."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        accept = ",".join(sorted(ALLOWED_ATTACHMENT_TYPES))
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": accept}))
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        items = data if isinstance(data, list | tuple) else [data]
+        files = [super(AttachmentsField, self).clean(d, initial) for d in items if d]
+        for f in files:
+            name = f.name or ""
+            suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+            if suffix not in ALLOWED_ATTACHMENT_TYPES:
+                raise forms.ValidationError(
+                    _("不支持的附件类型：%(name)s"), params={"name": name}, code="type"
+                )
+            if (f.size or 0) > MAX_ATTACHMENT_BYTES:
+                raise forms.ValidationError(
+                    _("附件不能超过 20 MB：%(name)s"), params={"name": name}, code="size"
+                )
+        return files
+
+
+class CreateForm(forms.Form):
+    lead_unit = unit_field(label=_("牵头（承办）单位"))
+    co_units = UnitMultipleChoiceField(
+        queryset=_active_units(),
+        required=False,
+        label=_("协办单位"),
+        help_text=_("每个单位单独生成一份交办单，共用一个协同办理事项。按住 Ctrl 可多选。"),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+    title = forms.CharField(label=_("标题"), max_length=200)
+    summary = forms.CharField(label=_("舆情摘要"), widget=forms.Textarea(attrs={"rows": 4}))
+    category = forms.ChoiceField(label=_("类别"), choices=GROUPED_CATEGORIES)
+    severity = forms.ChoiceField(label=_("等级"), choices=Severity.choices, initial=Severity.IV)
+    reply_channel = forms.ChoiceField(label=_("答复形式"), choices=ReplyChannel.choices)
+    cac_opinion = forms.CharField(
+        label=_("网信办交办意见"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    reply_deadline = LocalDateTimeField(
+        label=_("答复时限"), required=False, help_text=_("留空则交办时按时限规则计算。")
+    )
+    feedback_deadline = LocalDateTimeField(
+        label=_("反馈时限"), required=False, help_text=_("留空则交办时按时限规则计算。")
+    )
+    attachments = AttachmentsField(
+        label=_("截图和附件"),
+        required=False,
+        help_text=_("可多选；图片、PDF、Office 文档或文本，每个不超过 20 MB。"),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        lead, co = data.get("lead_unit"), data.get("co_units") or []
+        if lead is not None and any(u.pk == lead.pk for u in co):
+            self.add_error("co_units", _("牵头单位不必再选为协办单位。"))
+        return data
+
+
+class SourceItemForm(forms.Form):
+    """One online post the form is about; its text is untrusted and only ever shown escaped."""
+
+    platform = forms.CharField(
+        label=_("平台"),
+        max_length=50,
+        widget=forms.TextInput(attrs={"placeholder": _("如：人民网地方领导留言板")}),
+    )
+    url = forms.URLField(label=_("链接"), required=False, max_length=1000, assume_scheme="https")
+    title = forms.CharField(label=_("帖子标题"), required=False, max_length=300)
+    text = forms.CharField(
+        label=_("帖子内容"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("platform") and not (data.get("url") or data.get("text")):
+            raise forms.ValidationError(_("每条舆情信息至少要有链接或内容。"))
+        return data
+
+
+SourceFormSet = forms.formset_factory(
+    SourceItemForm,
+    extra=1,  # one spare row without JavaScript; the page's script adds more
+    min_num=1,
+    validate_min=True,
+    max_num=MAX_SOURCES,
+    validate_max=True,
+)
+
+
+def source_rows(formset: Any) -> list[dict[str, Any]]:
+    """The filled-in rows of the formset, in the shape assignment_create takes."""
+    return [f.cleaned_data for f in formset.forms if f.cleaned_data and f.has_changed()]
+
+
+class PhoneAssignForm(forms.Form):
+    unit = unit_field(label=_("承办单位"))
+    title = forms.CharField(label=_("标题"), max_length=200)
+    summary = forms.CharField(label=_("舆情摘要"), widget=forms.Textarea(attrs={"rows": 3}))
+    category = forms.ChoiceField(label=_("紧急类别"), choices=EMERGENCY_CHOICES)
+    severity = forms.ChoiceField(label=_("等级"), choices=Severity.choices, initial=Severity.II)
+    called_at = LocalDateTimeField(label=_("通话时间"), initial=timezone.now)
+    callee_name = forms.CharField(label=_("接听人"), max_length=50)
+    callee_phone = forms.CharField(label=_("接听电话"), max_length=40, required=False)
+    content = forms.CharField(label=_("通话内容"), widget=forms.Textarea(attrs={"rows": 3}))
+    reported_to_leaders = forms.CharField(label=_("已报告的市领导"), max_length=200, required=False)
+
+
+# --- the inputs of one step ----------------------------------------------------------------
+
+CONTENT_ACTIONS = {"edit", "amend", "backfill"}
+
+
+def _content_fields(fields: dict[str, forms.Field]) -> None:
+    """The editable content of a form (services.EDITABLE_FIELDS), prefilled by the view."""
+    fields["title"] = forms.CharField(label=_("标题"), max_length=200)
+    fields["summary"] = forms.CharField(
+        label=_("舆情摘要"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    fields["category"] = forms.ChoiceField(label=_("类别"), choices=GROUPED_CATEGORIES)
+    fields["severity"] = forms.ChoiceField(label=_("等级"), choices=Severity.choices)
+    fields["reply_channel"] = forms.ChoiceField(label=_("答复形式"), choices=ReplyChannel.choices)
+    fields["cac_opinion"] = forms.CharField(
+        label=_("网信办交办意见"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    keep = _("留空则不修改。")
+    fields["reply_deadline"] = LocalDateTimeField(
+        label=_("答复时限"), required=False, help_text=keep
+    )
+    fields["feedback_deadline"] = LocalDateTimeField(
+        label=_("反馈时限"), required=False, help_text=keep
+    )
+    assert set(fields) <= set(EDITABLE_FIELDS) | {"reason"}
+
+
+def action_form(
+    action: str,
+    *,
+    reason_required: bool,
+    data: Any = None,
+    current: Assignment | None = None,
+    initial: dict[str, Any] | None = None,
+) -> forms.Form:
+    """The fields one step needs, built from the action's name. No fields: a one-click step."""
+    values = dict(initial or {})
+    if action in CONTENT_ACTIONS and current is not None:
+        values |= {name: getattr(current, name) for name in EDITABLE_FIELDS}
+    f = forms.Form(data=data, initial=values)
+    fields = f.fields
+    if action == "respond":
+        fields["platform"] = forms.CharField(
+            label=_("回应平台"),
+            max_length=50,
+            help_text=_("舆情出现在哪里，就在哪里回应。"),
+        )
+        fields["url"] = forms.URLField(
+            label=_("回应链接"), required=False, max_length=1000, assume_scheme="https"
+        )
+        fields["text"] = forms.CharField(
+            label=_("回应内容"), widget=forms.Textarea(attrs={"rows": 4})
+        )
+        fields["responded_at"] = LocalDateTimeField(
+            label=_("回应时间"), required=False, help_text=_("留空为现在。")
+        )
+    elif action == "file_feedback":
+        fields["kind"] = forms.ChoiceField(label=_("反馈类型"), choices=Feedback.Kind.choices)
+        fields["outcome"] = forms.ChoiceField(
+            label=_("办理结果"), choices=Feedback.Outcome.choices, required=False
+        )
+        fields["text"] = forms.CharField(
+            label=_("办理情况"),
+            help_text=_("暂不具备办理条件的，请说明原因。"),
+            widget=forms.Textarea(attrs={"rows": 5}),
+        )
+    elif action == "request_extension":
+        fields["until"] = LocalDateTimeField(label=_("申请延至"))
+    elif action == "reassign":
+        fields["unit"] = unit_field(label=_("改派给"))
+    elif action == "request_relief":
+        fields["suggested_unit"] = unit_field(required=False, label=_("建议承办单位（可选）"))
+    elif action == "decide_extension":
+        fields["grant"] = forms.TypedChoiceField(
+            label=_("审批结果"),
+            choices=[("1", _("同意延期")), ("0", _("驳回"))],
+            coerce=lambda v: v == "1",
+            widget=forms.RadioSelect,
+        )
+    elif action in CONTENT_ACTIONS:
+        _content_fields(fields)
+    if reason_required or action in {"accept", "decide_extension"}:
+        fields["reason"] = forms.CharField(
+            label=_("理由 / 意见"),
+            required=reason_required,
+            widget=forms.Textarea(attrs={"rows": 2}),
+        )
+    return f
+
+
+@lru_cache(maxsize=64)  # lists ask this for every row's buttons; the answer never changes
+def needs_input(action: str, *, reason_required: bool) -> bool:
+    """Whether the step opens a small form, or is a single click (submit, issue, sign)."""
+    return bool(action_form(action, reason_required=reason_required).fields)
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, dt.datetime) and isinstance(new, dt.datetime):
+        # datetime-local carries minutes only: an untouched deadline must not count as a change.
+        return old.replace(second=0, microsecond=0) == new.replace(second=0, microsecond=0)
+    if isinstance(old, str) and isinstance(new, str):
+        return old.strip() == new.strip()
+    return bool(old == new)
+
+
+def service_kwargs(
+    action: str, cleaned: dict[str, Any], current: Assignment | None = None
+) -> dict[str, Any]:
+    """Map cleaned input onto the service's keyword arguments.
+
+    Content steps pass only what really changed, so that an amendment moves the version (and
+    marks an earlier signature as signed-before-change) only when the content did change.
+    """
+    kwargs = dict(cleaned)
+    if action in CONTENT_ACTIONS:
+        kwargs = {
+            k: v
+            for k, v in kwargs.items()
+            if k == "reason"
+            or (v not in ("", None) and (current is None or not _same(getattr(current, k), v)))
+        }
+    if action == "respond" and not kwargs.get("responded_at"):
+        kwargs.pop("responded_at", None)
+    if action == "decide_extension":
+        kwargs.setdefault("reason", "")
+    return kwargs

@@ -1,0 +1,235 @@
+"""Role home pages: the handler's inbox, the reviewer's queue, the drafter's list, all forms.
+
+Thin views: read through selectors, write through services (see views_detail and
+views_create), show the services' messages. Every list is paginated at 50.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from huiying.cases import selectors
+from huiying.cases.models import (
+    Assignment,
+    Category,
+    ExtensionRequest,
+    ReliefRequest,
+    RequestStatus,
+    Status,
+)
+from huiying.cases.views_common import EVENT_LABELS, forbidden, principal
+from huiying.cases.views_detail import action_buttons
+from huiying.orgs.models import Unit
+
+__all__ = ["EVENT_LABELS", "all_forms", "drafts", "home", "inbox", "queue"]
+
+PAGE_SIZE = 50
+S = Status
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each person to where their work is; someone without a role sees only a notice."""
+    p = principal(request)
+    if p.is_cac_reviewer:
+        return redirect("cases:queue")
+    if p.is_cac_drafter:
+        return redirect("cases:drafts")
+    if p.sees_all:  # 督查室 and 政府办 oversee every unit's forms
+        return redirect("cases:all")
+    if p.acting_unit_ids:
+        return redirect("cases:inbox")
+    if p.subtree_paths:
+        return redirect("cases:all")
+    return render(request, "cases/no_role.html")
+
+
+def _page(request: HttpRequest, qs: QuerySet[Assignment]) -> Page:
+    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _next_due(f: Assignment) -> dt.datetime:
+    """The earliest clock still running on a row: what makes it urgent."""
+    open_dues = [
+        due
+        for due, done in (
+            (f.sign_deadline, f.signed_at),
+            (f.reply_deadline, f.responded_at),
+            (f.feedback_deadline, f.feedback_at),
+        )
+        if due is not None and done is None
+    ]
+    return min(open_dues, default=dt.datetime.max.replace(tzinfo=dt.UTC))
+
+
+def inbox(request: HttpRequest) -> HttpResponse:
+    p = principal(request)
+    if not p.acting_unit_ids:
+        return forbidden(request, _("只有承办单位人员可以查看收件箱。"))
+    page = _page(request, selectors.handler_inbox(p))
+    # The selector orders by feedback deadline (index friendly); within the page the row whose
+    # next clock runs out first comes first, so an unsigned form is not buried under others.
+    rows = sorted(page.object_list, key=_next_due)
+    return render(request, "cases/inbox.html", {"page": page, "forms": rows, "now": timezone.now()})
+
+
+# Reviewer queue sections, in the order a reviewer works through them.
+QUEUE_SECTIONS: tuple[tuple[str, Any, Any], ...] = (
+    ("review", _("待审核交办单"), _("拟稿人提交的交办单，审核通过后编号交办。")),
+    ("feedback", _("待验收反馈"), _("承办单位已反馈办理情况，验收后办结或退回重办。")),
+    ("relief", _("退回申请"), _("承办单位认为不属于本单位职责，请改派或驳回。")),
+    ("extension", _("延期申请"), _("承办单位申请延长反馈时限。")),
+)
+SECTION_OF_STATUS = {
+    S.IN_REVIEW: "review",
+    S.FEEDBACK_FILED: "feedback",
+    S.RELIEF_REQUESTED: "relief",
+}
+# The buttons a row of each section offers (of those the table allows); the rest are on the form.
+SECTION_ACTIONS = {
+    "review": ("issue", "return"),
+    "feedback": ("accept", "send_back", "decide_extension"),
+    "relief": ("reassign", "refuse_relief"),
+    "extension": ("decide_extension",),
+}
+
+
+def _queue_counts() -> dict[str, int]:
+    by_status = dict(
+        Assignment.objects.filter(status__in=list(SECTION_OF_STATUS))
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    counts = {SECTION_OF_STATUS[S(k)]: v for k, v in by_status.items()}
+    counts["extension"] = ExtensionRequest.objects.filter(status=RequestStatus.PENDING).count()
+    return counts
+
+
+def queue(request: HttpRequest) -> HttpResponse:
+    p = principal(request)
+    if not p.is_cac_reviewer:
+        return forbidden(request, _("只有网信办审核人可以查看审核队列。"))
+    page = _page(request, selectors.reviewer_queue(p))
+    rows = list(page.object_list)
+    ids = [f.pk for f in rows]
+    # The pending request of each row on this page: two small queries for 50 rows at most.
+    extensions = {
+        e.assignment_id: e
+        for e in ExtensionRequest.objects.filter(
+            assignment_id__in=ids, status=RequestStatus.PENDING
+        )
+    }
+    reliefs = {
+        r.assignment_id: r
+        for r in ReliefRequest.objects.filter(
+            assignment_id__in=ids, status=RequestStatus.PENDING
+        ).select_related("suggested_unit")
+    }
+    grouped: dict[str, list[dict[str, Any]]] = {key: [] for key, _l, _h in QUEUE_SECTIONS}
+    for f in rows:
+        section = SECTION_OF_STATUS.get(S(f.status), "extension")
+        buttons = [b for b in action_buttons(p, f) if b["t"].action in SECTION_ACTIONS[section]]
+        grouped[section].append(
+            {
+                "f": f,
+                "buttons": buttons,
+                "extension": extensions.get(f.pk),
+                "relief": reliefs.get(f.pk),
+            }
+        )
+    counts = _queue_counts()
+    sections = [
+        {
+            "key": key,
+            "label": label,
+            "help": help_text,
+            "rows": grouped[key],
+            "count": counts.get(key, 0),
+        }
+        for key, label, help_text in QUEUE_SECTIONS
+    ]
+    return render(
+        request,
+        "cases/queue.html",
+        {"page": page, "sections": sections, "empty": not rows, "now": timezone.now()},
+    )
+
+
+DRAFT_TABS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
+    ("", _("全部"), ()),
+    ("returned", _("已退回"), (S.RETURNED,)),
+    ("draft", _("草稿"), (S.DRAFT,)),
+    ("in_review", _("审核中"), (S.IN_REVIEW,)),
+    ("phone_assigned", _("待补填"), (S.PHONE_ASSIGNED,)),
+    (
+        "issued",
+        _("已交办跟踪"),
+        (S.ISSUED, S.SIGNED, S.RESPONDED, S.FEEDBACK_FILED, S.REWORK, S.RELIEF_REQUESTED),
+    ),
+)
+
+
+def drafts(request: HttpRequest) -> HttpResponse:
+    p = principal(request)
+    if not p.is_cac_drafter:
+        return forbidden(request, _("只有网信办监测员可以拟制交办单。"))
+    mine = selectors.drafter_list(p, actor_id=int(request.user.pk or 0))
+    counts = dict(mine.order_by().values_list("status").annotate(n=Count("id")))
+    tab = request.GET.get("tab", "")
+    tabs = []
+    shown = mine
+    for key, label, statuses in DRAFT_TABS:
+        tabs.append(
+            {
+                "key": key,
+                "label": label,
+                "count": sum(counts.get(s, 0) for s in statuses)
+                if statuses
+                else sum(counts.values()),
+                "active": key == tab,
+            }
+        )
+        if key == tab and statuses:
+            shown = mine.filter(status__in=statuses)
+    page = _page(request, shown)
+    return render(
+        request, "cases/drafts.html", {"page": page, "forms": page.object_list, "tabs": tabs}
+    )
+
+
+def all_forms(request: HttpRequest) -> HttpResponse:
+    """Everything a person may see: all of it for 网信办/督查室/政府办, a leader's subtree."""
+    p = principal(request)
+    if not (p.sees_all or p.subtree_paths or p.own_unit_ids):
+        return forbidden(request, _("您没有查看交办单的权限。"))
+    qs = selectors.visible_forms(p).select_related("unit", "drafter").order_by("-created_at", "-pk")
+    status, unit, category = (request.GET.get(k, "") for k in ("status", "unit", "category"))
+    if status in Status.values:
+        qs = qs.filter(status=status)
+    if category in Category.values:
+        qs = qs.filter(category=category)
+    if unit:
+        qs = qs.filter(unit__code=unit)
+    page = _page(request, qs)
+    units = Unit.objects.filter(p.units_q(), is_active=True).only("code", "name", "depth")
+    return render(
+        request,
+        "cases/all.html",
+        {
+            "page": page,
+            "forms": page.object_list,
+            "statuses": Status.choices,
+            "categories": Category.choices,
+            "units": units.order_by("path"),
+            "filters": {"status": status, "unit": unit, "category": category},
+            "filtered": bool(status or unit or category),
+        },
+    )

@@ -1,0 +1,55 @@
+"""What every page view shares: who is asking, htmx detection, refusals, labels of events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from huiying.accounts.roles import Principal, principal_for
+from huiying.cases.models import Assignment
+from huiying.cases.permissions import can_view
+from huiying.cases.transitions import BY_ACTION
+
+# Audit action code -> label. The moves take their labels from the transitions table, so the
+# timeline, the buttons and the API always say the same; the rest are records, not moves.
+# The API imports this too (through huiying.cases.views).
+EVENT_LABELS: dict[str, Any] = {f"assignment.{t.action}": t.label for t in BY_ACTION.values()} | {
+    "assignment.create": _("拟制交办单"),
+    "assignment.phone_assign": _("电话交办"),
+    "assignment.grant_extension": _("同意延期"),
+    "assignment.refuse_extension": _("驳回延期"),
+    "assignment.attach": _("上传附件"),
+}
+
+
+def event_label(action: str) -> str:
+    return str(EVENT_LABELS.get(action, action))
+
+
+def principal(request: HttpRequest) -> Principal:
+    return principal_for(request.user)
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def forbidden(request: HttpRequest, message: Any) -> HttpResponse:
+    """403 with the reason in Chinese; a small fragment when htmx asked, a page otherwise."""
+    template = "cases/_forbidden.html" if is_htmx(request) else "cases/forbidden.html"
+    return render(request, template, {"message": message}, status=403)
+
+
+def visible_form(request: HttpRequest, pk: int) -> Assignment:
+    form = (
+        Assignment.objects.select_related("unit", "drafter", "reviewer", "thread")
+        .filter(pk=pk)
+        .first()
+    )
+    # Not visible and not existing look the same: a unit must not learn of others' forms.
+    if form is None or not can_view(principal(request), form):
+        raise Http404(_("交办单不存在"))
+    return form

@@ -1,0 +1,141 @@
+"""What every collector shares: its context, its outcome, its errors, value coercion.
+
+A collector is a function ``collect(ctx) -> Outcome``. It fetches only through
+``ctx.client`` (which keeps it on the source's own sites and within its limits), never
+touches the database itself (``ctx.known`` answers "is this post stored already?"), and
+raises ``CollectorError`` with a Chinese message when the source as a whole failed. A
+failure of one part (a detail page, a later list page) is a ``problem`` of the outcome:
+what was collected before it is still delivered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from huiying.monitoring.fetch import HttpClient
+from huiying.monitoring.timeparse import parse_time
+from huiying.monitoring.types import RawItem
+
+# Fields of RawItem a definition may fill, and the names people also write for them.
+TEXT_FIELDS = ("title", "text", "author", "url", "external_id", "platform")
+BOARD_FIELDS = ("board_reply", "board_status", "board_replied_at")
+COUNT_FIELDS = ("likes", "reposts", "comments", "replies")
+TIME_FIELDS = ("published_at", "board_replied_at")
+ITEM_FIELDS = (*TEXT_FIELDS, "published_at", *BOARD_FIELDS, *COUNT_FIELDS)
+FIELD_ALIASES = {
+    "published": "published_at",
+    "time": "published_at",
+    "date": "published_at",
+    "id": "external_id",
+    "content": "text",
+    "body": "text",
+    "reply": "board_reply",
+    "reply_text": "board_reply",
+    "reply_time": "board_replied_at",
+    "replied_at": "board_replied_at",
+    "status": "board_status",
+    "attitudes": "likes",
+}
+MAX_EXTERNAL_ID = 200
+_COUNT_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([万wWkK千亿]?)")
+
+
+class CollectorError(Exception):
+    """The source as a whole failed; the message is shown on its health page."""
+
+
+@dataclass(frozen=True)
+class Known:
+    """A stored post of this source, as a collector needs to see it."""
+
+    has_reply: bool
+    captured_at: dt.datetime
+
+
+KnownLookup = Callable[[Collection[str]], Mapping[str, Known]]
+
+
+def _nothing_known(ids: Collection[str]) -> Mapping[str, Known]:
+    return {}
+
+
+@dataclass
+class Context:
+    source_code: str
+    url: str
+    platform: str
+    config: Mapping[str, Any]
+    client: HttpClient
+    now: dt.datetime
+    etag: str = ""
+    last_modified: str = ""
+    keywords: list[str] = field(default_factory=list)  # search templates
+    known: KnownLookup = _nothing_known
+
+
+@dataclass
+class Outcome:
+    items: list[RawItem] = field(default_factory=list)
+    not_modified: bool = False  # the source answered 304: a success with nothing new
+    http_status: int | None = None
+    etag: str = ""
+    last_modified: str = ""
+    pages: int = 0  # documents fetched
+    problems: list[str] = field(default_factory=list)  # parts that failed (shown as errors)
+    notes: list[str] = field(default_factory=list)  # worth knowing, not a failure
+
+
+def external_id_for(url: str) -> str:
+    """A post's id when the site gives none: its URL, hashed when too long to store."""
+    if len(url) <= MAX_EXTERNAL_ID:
+        return url
+    return "sha1:" + hashlib.sha1(url.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def to_count(value: Any) -> int:
+    """Engagement as sites write it: 12, "1,234", "1.2万", "10w+", "3k" -> int (0 if none)."""
+    if value is None or isinstance(value, bool):
+        return 0
+    if isinstance(value, int | float):
+        return max(0, int(value))
+    m = _COUNT_RE.search(str(value).replace(",", "").replace("，", ""))
+    if not m:
+        return 0
+    number = float(m.group(1))
+    unit = m.group(2).lower()
+    factor = {"万": 10_000, "w": 10_000, "k": 1_000, "千": 1_000, "亿": 100_000_000}.get(unit, 1)
+    return max(0, int(number * factor))
+
+
+def to_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "\n".join(to_text(v) for v in value if v is not None)
+    return str(value)
+
+
+def build_item(values: Mapping[str, Any], now: dt.datetime, **base: Any) -> RawItem:
+    """A RawItem from field values already picked out of a document (strings or numbers)."""
+    item = RawItem(**base)
+    for name, value in values.items():
+        if name not in ITEM_FIELDS or value is None or value == "":
+            continue
+        if name in TIME_FIELDS:
+            setattr(item, name, parse_time(value, now=now))
+        elif name in COUNT_FIELDS:
+            setattr(item, name, to_count(value))
+        else:
+            setattr(item, name, to_text(value).strip())
+    item.external_id = item.external_id[:MAX_EXTERNAL_ID]
+    return item
+
+
+def canonical_fields(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """``mapping`` with alias keys ("published", "id", "reply_time"...) renamed."""
+    return {FIELD_ALIASES.get(k, k): v for k, v in mapping.items()}

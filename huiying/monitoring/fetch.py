@@ -1,0 +1,295 @@
+"""A polite, bounded HTTP client for collectors (standard library only).
+
+Why not urllib.request: it follows redirects to any host, reads whole bodies, and honours
+proxy variables. Collectors must reach nothing but the sites a source names, read at most
+``max_bytes`` (a 50 MB page fails after 5 MB, never buffered whole), finish within
+``timeout`` seconds in total (a server that drips one byte a second is cut off too), follow
+at most five redirects (a loop is named as such), and ask conditionally (ETag /
+If-Modified-Since) so an unchanged page costs the site a 304.
+
+Every failure is a ``FetchError`` whose message is a plain Chinese sentence: it goes on
+the source's health page as it is.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import socket
+import ssl
+import time
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from email.message import Message
+from urllib.parse import urljoin, urlsplit
+
+from huiying.monitoring.collectors.encoding import decode_document, http_charset
+
+log = logging.getLogger("huiying.monitoring.fetch")
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+MAX_REDIRECTS = 5
+CHUNK = 64 * 1024
+USER_AGENT = (
+    "Mozilla/5.0 (compatible; huiying/1.0; government opinion monitor; +https://huiying.local/bot)"
+)
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+# Headers a definition may not set: they are ours to decide (or would break the bounds).
+RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "accept-encoding"}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class FetchError(Exception):
+    """A fetch that failed; ``str(exc)`` is the Chinese message shown to monitors."""
+
+    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    timeout: float = DEFAULT_TIMEOUT
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_redirects: int = MAX_REDIRECTS
+    delay: float = 0.0  # pause between two requests of one run, to spare the site
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FetchResponse:
+    url: str  # after redirects
+    status: int
+    headers: Message
+    body: bytes = b""
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "") or ""
+
+    @property
+    def etag(self) -> str:
+        return (self.headers.get("ETag", "") or "")[:300]
+
+    @property
+    def last_modified(self) -> str:
+        return (self.headers.get("Last-Modified", "") or "")[:100]
+
+    def text(self, override: str = "") -> str:
+        """The body decoded: ``override``, the HTTP charset, <meta>, then detection."""
+        declared = [override] if override else []
+        declared.append(http_charset(self.content_type))
+        return decode_document(self.body, [d for d in declared if d]).text
+
+
+def origin_of(url: str) -> str:
+    """ "host:port" of an http(s) URL, lower case with the default port made explicit."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return ""
+    return f"{parts.hostname.lower().rstrip('.')}:{port or _DEFAULT_PORTS[scheme]}"
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+class HttpClient:
+    """GETs within a fixed set of origins; one instance serves one collection run."""
+
+    def __init__(self, policy: FetchPolicy, allowed_urls: Iterable[str]) -> None:
+        self.policy = policy
+        self.allowed = {o for o in (origin_of(u) for u in allowed_urls) if o}
+        self.requests = 0
+        self._last_request_at: float | None = None
+
+    def is_allowed(self, url: str) -> bool:
+        return origin_of(url) in self.allowed
+
+    def get(self, url: str, *, etag: str = "", last_modified: str = "") -> FetchResponse:
+        """GET ``url`` following redirects; 304 is returned, any other non-2xx raised."""
+        deadline = time.monotonic() + self.policy.timeout
+        visited: list[str] = []
+        current = url
+        while True:
+            self._check_allowed(current)
+            if current in visited:
+                chain = " → ".join([*visited, current])
+                raise FetchError(f"重定向循环，页面无法到达：{chain}", url=url)
+            if len(visited) > self.policy.max_redirects:
+                raise FetchError(
+                    f"重定向次数超过 {self.policy.max_redirects} 次，已停止：{url}", url=url
+                )
+            visited.append(current)
+            self._pause()
+            status, headers, body = self._request(current, deadline, etag, last_modified)
+            if status in REDIRECT_STATUSES and headers.get("Location"):
+                current = urljoin(current, headers["Location"].strip())
+                continue
+            if status == 304:
+                return FetchResponse(url=current, status=304, headers=headers)
+            if status >= 400 or status < 200:
+                raise FetchError(self._status_message(status, current), url=current, status=status)
+            return FetchResponse(url=current, status=status, headers=headers, body=body)
+
+    # --- one request --------------------------------------------------------------------
+
+    def _check_allowed(self, url: str) -> None:
+        if not self.is_allowed(url):
+            raise FetchError(f"地址不在本监测源允许访问的站点范围内，未访问：{url[:200]}", url=url)
+
+    def _pause(self) -> None:
+        if self._last_request_at is not None and self.policy.delay > 0:
+            wait = self._last_request_at + self.policy.delay - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        self._last_request_at = time.monotonic()
+        self.requests += 1
+
+    def _headers(self, etag: str, last_modified: str) -> dict[str, str]:
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "text/html,application/xhtml+xml,application/xml,application/json;q=0.9,*/*;q=0.8",
+            "Accept-Language": "zh-CN,zh;q=0.9",
+        }
+        for name, value in self.policy.headers.items():
+            if name.lower() not in RESERVED_HEADERS:
+                headers[name] = value
+        headers["Accept-Encoding"] = "gzip"
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        return headers
+
+    def _request(
+        self, url: str, deadline: float, etag: str, last_modified: str
+    ) -> tuple[int, Message, bytes]:
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        remaining = self._remaining(deadline, url)
+        conn: http.client.HTTPConnection
+        if parts.scheme.lower() == "https":
+            conn = http.client.HTTPSConnection(
+                parts.hostname or "",
+                parts.port,
+                timeout=remaining,
+                context=ssl.create_default_context(),
+            )
+        else:
+            conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=remaining)
+        try:
+            conn.request("GET", target, headers=self._headers(etag, last_modified))
+            self._set_timeout(conn, deadline, url)
+            response = conn.getresponse()
+            headers = response.msg
+            if response.status in REDIRECT_STATUSES or response.status == 304:
+                return response.status, headers, b""
+            if response.status >= 400:
+                return response.status, headers, b""
+            body = self._read(conn, response, deadline, url)
+            return response.status, headers, body
+        except FetchError:
+            raise
+        except TimeoutError as exc:
+            raise FetchError(
+                f"连接或读取超时（超过 {self.policy.timeout:g} 秒）：{url}", url=url
+            ) from exc
+        except ssl.SSLError as exc:
+            raise FetchError(f"HTTPS 证书或加密连接错误：{url}（{exc.reason}）", url=url) from exc
+        except ConnectionRefusedError as exc:
+            raise FetchError(f"连接被拒绝，站点可能已关闭：{url}", url=url) from exc
+        except socket.gaierror as exc:
+            raise FetchError(f"域名无法解析：{parts.hostname}", url=url) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise FetchError(
+                f"网络连接出错：{url}（{type(exc).__name__}: {exc}）"[:500], url=url
+            ) from exc
+        finally:
+            conn.close()
+
+    def _remaining(self, deadline: float, url: str) -> float:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchError(f"连接或读取超时（超过 {self.policy.timeout:g} 秒）：{url}", url=url)
+        return remaining
+
+    def _set_timeout(self, conn: http.client.HTTPConnection, deadline: float, url: str) -> None:
+        # The whole request shares one deadline: each socket operation gets what is left.
+        if conn.sock is not None:
+            conn.sock.settimeout(self._remaining(deadline, url))
+
+    def _read(
+        self,
+        conn: http.client.HTTPConnection,
+        response: http.client.HTTPResponse,
+        deadline: float,
+        url: str,
+    ) -> bytes:
+        limit = self.policy.max_bytes
+        declared = response.getheader("Content-Length")
+        if declared and declared.strip().isdigit() and int(declared) > limit:
+            raise FetchError(self._too_big(url, int(declared)), url=url)
+        encoding = (response.getheader("Content-Encoding") or "").strip().lower()
+        inflater = (
+            zlib.decompressobj(zlib.MAX_WBITS | 32) if encoding in ("gzip", "x-gzip") else None
+        )
+        out = bytearray()
+        received = 0
+        while True:
+            self._set_timeout(conn, deadline, url)
+            chunk = response.read1(CHUNK)  # what has arrived: the deadline is checked between reads
+            if not chunk:
+                break
+            received += len(chunk)
+            if received > limit:
+                raise FetchError(self._too_big(url, None), url=url)
+            if inflater is None:
+                out += chunk
+            else:
+                self._inflate(inflater, chunk, out, url)
+        if inflater is not None:
+            out += inflater.flush()
+            if len(out) > limit:
+                raise FetchError(self._too_big(url, None), url=url)
+        return bytes(out)
+
+    def _inflate(self, inflater: zlib._Decompress, data: bytes, out: bytearray, url: str) -> None:
+        # Bounded decompression: a small gzip body must not expand past the size limit.
+        limit = self.policy.max_bytes
+        try:
+            while data:
+                out += inflater.decompress(data, limit - len(out) + 1)
+                if len(out) > limit:
+                    raise FetchError(self._too_big(url, None), url=url)
+                data = inflater.unconsumed_tail
+        except zlib.error as exc:
+            raise FetchError(f"压缩内容损坏，无法解压：{url}", url=url) from exc
+
+    def _too_big(self, url: str, declared: int | None) -> str:
+        size = f"（声明大小 {_mb(declared)}）" if declared else ""
+        return f"页面超过大小上限 {_mb(self.policy.max_bytes)}{size}，已中止读取：{url}"
+
+    @staticmethod
+    def _status_message(status: int, url: str) -> str:
+        if status >= 500:
+            return f"站点服务器出错（HTTP {status}）：{url}"
+        if status == 404:
+            return f"页面不存在（HTTP 404），地址可能已变更：{url}"
+        if status in (401, 403):
+            return f"站点拒绝访问（HTTP {status}），可能需要登录或已屏蔽采集：{url}"
+        if status == 429:
+            return f"站点限制访问频率（HTTP 429），请加大采集间隔：{url}"
+        return f"站点返回错误（HTTP {status}）：{url}"

@@ -1,0 +1,97 @@
+"""The unit directory: a tree of government units and the people in their roles."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Unit(models.Model):
+    class Kind(models.TextChoices):
+        CITY = "city", _("市政府")
+        CITY_DEPARTMENT = "city_department", _("市级部门（委办局）")
+        DISTRICT = "district", _("县（市）区")
+        ZONE = "zone", _("功能区（开发区、园区）")
+        DISTRICT_DEPARTMENT = "district_department", _("县（市）区部门")
+        TOWN = "town", _("镇（街道）")
+        OTHER = "other", _("其他单位")
+
+    class Office(models.TextChoices):
+        """Units with a special part in the process (R1.5, R6, R8.1)."""
+
+        NONE = "", _("—")
+        CAC = "cac", _("网信办")
+        GOVERNMENT_OFFICE = "government_office", _("政府办公室")
+        INSPECTION = "inspection", _("督查室")
+        DISCIPLINE = "discipline", _("监察机关")
+
+    code = models.SlugField(_("单位代码"), max_length=64, unique=True)
+    name = models.CharField(_("单位名称"), max_length=100)
+    short_name = models.CharField(_("简称"), max_length=50, blank=True)
+    kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices)
+    office = models.CharField(
+        _("特殊职能"), max_length=24, choices=Office.choices, blank=True, default=""
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # Materialised path ("/3/17/") so that a subtree is one indexed prefix query.
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    functions = models.JSONField(
+        _("职能领域"), default=list, blank=True, help_text=_("主管的职能、话题关键词")
+    )
+    places = models.JSONField(
+        _("辖区地名"), default=list, blank=True, help_text=_("属地管理的地名、街道、园区")
+    )
+    phone = models.CharField(_("值班电话"), max_length=40, blank=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering: ClassVar[list[str]] = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+
+class Membership(models.Model):
+    """A person's role in one unit (R8.3): main leader, deputy leader/spokesperson, handler, monitor."""
+
+    class Role(models.TextChoices):
+        LEADER = "leader", _("主要领导")
+        SPOKESPERSON = "spokesperson", _("分管领导（网络发言人）")
+        HANDLER = "handler", _("承办人员")
+        MONITOR = "monitor", _("监测员")
+        REVIEWER = "reviewer", _("审核人")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
+    is_active = models.BooleanField(_("有效"), default=True)
+
+    class Meta:
+        verbose_name = _("人员角色")
+        verbose_name_plural = _("人员角色")
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["user", "unit", "role"], name="uniq_membership"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.unit} · {self.get_role_display()}"
