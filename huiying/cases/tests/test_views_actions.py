@@ -17,7 +17,7 @@ from huiying.cases.tests.builders import draft, to_status
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
 def login(client: Client, user: Any) -> Client:
@@ -55,7 +55,7 @@ def test_illegal_respond_with_htmx_shows_the_message_in_the_panel(
 ) -> None:
     form = to_status(city, Status.CLOSED)
     response = login(client, city.housing_handler).post(
-        act_url(form, "respond"), {"platform": "微博", "text": "x"}, **HTMX
+        act_url(form, "respond"), {"platform": "微博", "text": "x"}, headers=HTMX
     )
     body = response.content.decode()
     assert response.status_code == 400 and "<html" not in body
@@ -68,7 +68,7 @@ def test_action_not_offered_is_403_on_get(client: Client, city: Any) -> None:
     form = to_status(city, Status.IN_REVIEW)
     response = login(client, city.monitor).get(act_url(form, "issue"))
     assert response.status_code == 403 and "审核通过并交办" in response.content.decode()
-    htmx = client.get(act_url(form, "issue"), **HTMX)
+    htmx = client.get(act_url(form, "issue"), headers=HTMX)
     assert htmx.status_code == 403 and "<html" not in htmx.content.decode()
 
 
@@ -108,7 +108,7 @@ def test_reason_is_required_where_the_table_says(client: Client, city: Any) -> N
 def test_invalid_htmx_input_is_retargeted_to_the_panel(client: Client, city: Any) -> None:
     form = to_status(city, Status.SIGNED)
     response = login(client, city.housing_handler).post(
-        act_url(form, "respond"), {"platform": "", "text": "", "from": "detail"}, **HTMX
+        act_url(form, "respond"), {"platform": "", "text": "", "from": "detail"}, headers=HTMX
     )
     body = response.content.decode()
     assert response.status_code == 400
@@ -122,7 +122,7 @@ def test_invalid_htmx_input_is_retargeted_to_the_panel(client: Client, city: Any
 def test_htmx_action_form_is_a_partial_and_plain_get_is_a_page(client: Client, city: Any) -> None:
     form = to_status(city, Status.SIGNED)
     login(client, city.housing_handler)
-    partial = client.get(act_url(form, "respond"), **HTMX).content.decode()
+    partial = client.get(act_url(form, "respond"), headers=HTMX).content.decode()
     assert "<html" not in partial and 'name="platform"' in partial and "hx-post" in partial
     page = client.get(act_url(form, "respond")).content.decode()
     assert "<html" in page and 'name="platform"' in page
@@ -173,7 +173,7 @@ def test_inbox_sign_button_swaps_the_row_and_records_ip_and_agent(
 def test_inbox_sign_twice_shows_the_reason_in_the_row(client: Client, city: Any) -> None:
     form = to_status(city, Status.SIGNED)
     response = login(client, city.housing_handler).post(
-        act_url(form, "sign"), {"from": "inbox"}, **HTMX
+        act_url(form, "sign"), {"from": "inbox"}, headers=HTMX
     )
     body = response.content.decode()
     assert response.status_code == 400 and f'id="form-{form.pk}"' in body
@@ -259,6 +259,7 @@ def test_extension_requested_by_the_unit_and_granted_by_the_reviewer(
     client: Client, city: Any
 ) -> None:
     form = to_status(city, Status.SIGNED)
+    assert form.feedback_deadline is not None
     until = timezone.localtime(form.feedback_deadline + dt.timedelta(days=3))
     handler = login(client, city.housing_handler)
     response = handler.post(
@@ -267,7 +268,7 @@ def test_extension_requested_by_the_unit_and_granted_by_the_reviewer(
     )
     assert response.status_code == 302, response.content.decode()[:1500]
     reviewer = login(Client(), city.reviewer)
-    panel = reviewer.get(act_url(form, "decide_extension"), **HTMX).content.decode()
+    panel = reviewer.get(act_url(form, "decide_extension"), headers=HTMX).content.decode()
     assert "需现场勘查" in panel and 'type="radio"' in panel
     response = reviewer.post(act_url(form, "decide_extension"), {"grant": "1", "reason": ""})
     assert response.status_code == 302
@@ -285,14 +286,14 @@ def test_relief_request_then_reassign_with_the_suggested_unit(client: Client, ci
     )
     assert response.status_code == 302
     reviewer = login(Client(), city.reviewer)
-    panel = reviewer.get(act_url(form, "reassign") + "?from=queue", **HTMX).content.decode()
+    panel = reviewer.get(act_url(form, "reassign") + "?from=queue", headers=HTMX).content.decode()
     assert "属崇川区属地事项" in panel
     assert f'<option value="{city.district.pk}" selected>' in panel
     assert f'hx-target="#row-{form.pk}"' in panel
     response = reviewer.post(
         act_url(form, "reassign"),
         {"unit": city.district.pk, "reason": "属地管理", "from": "queue"},
-        **HTMX,
+        headers=HTMX,
     )
     body = response.content.decode()
     assert (
@@ -311,7 +312,7 @@ def test_milestone_recorded_from_the_form_page(client: Client, city: Any) -> Non
     response = client.post(
         reverse("cases:milestone", args=[form.pk, ms.pk]),
         {"place": "南通发布微博", "url": "https://weibo.com/ntfb/1"},
-        **HTMX,
+        headers=HTMX,
     )
     body = response.content.decode()
     assert response.status_code == 200 and body.lstrip().startswith('<div id="detail"')

@@ -15,7 +15,7 @@ from huiying.cases.tests.builders import SOURCE
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
 def login(user: Any) -> Client:
@@ -107,6 +107,7 @@ def test_whole_life_through_the_pages(city: Any) -> None:
     assert all(p >= 0 for p in positions), list(zip(expected, positions, strict=True))
     assert positions == sorted(positions)  # in the order they happened
     assert "办理到位" in steps  # the reason is shown
+    assert form.number is not None
     assert "已办结" in page and form.number in page
     # The co-unit's form is still a draft: 网信办 sees it in the shared thread, the unit not yet.
     assert "崇川区人民政府" not in page
@@ -128,7 +129,7 @@ def test_whole_life_with_htmx_swaps_the_page_part(city: Any) -> None:
     form = Assignment.objects.get(title="任港街道小区电梯停运")
 
     def act(client: Client, name: str, data: dict[str, Any] | None = None) -> str:
-        resp = client.post(reverse("cases:action", args=[form.pk, name]), data or {}, **HTMX)
+        resp = client.post(reverse("cases:action", args=[form.pk, name]), data or {}, headers=HTMX)
         body = resp.content.decode()
         assert resp.status_code == 200, (name, body[:1500])
         assert "<html" not in body and body.lstrip().startswith('<div id="detail"'), name
@@ -138,7 +139,7 @@ def test_whole_life_with_htmx_swaps_the_page_part(city: Any) -> None:
     assert "已审核通过并交办。" in act(reviewer, "issue")
     body = act(handler, "sign")
     assert "已签收。" in body and "陈承办" in timeline(body)
-    panel = handler.get(reverse("cases:action", args=[form.pk, "respond"]), **HTMX)
+    panel = handler.get(reverse("cases:action", args=[form.pk, "respond"]), headers=HTMX)
     panel_body = panel.content.decode()
     assert panel.status_code == 200 and "<html" not in panel_body
     assert f'hx-post="/forms/{form.pk}/act/respond/"' in panel_body

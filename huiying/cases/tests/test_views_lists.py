@@ -17,7 +17,7 @@ from huiying.cases.tests.builders import draft, to_status
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
 def login(user: Any) -> Client:
@@ -77,6 +77,7 @@ def test_queue_has_a_section_for_each_kind_of_work_with_its_buttons(city: Any) -
     feedback = to_status(city, Status.FEEDBACK_FILED, title="待验收的")
     relief = to_status(city, Status.RELIEF_REQUESTED, title="申请退回的")
     extended = to_status(city, Status.SIGNED, title="申请延期的")
+    assert extended.feedback_deadline is not None
     services.form_request_extension(
         form=extended,
         actor=city.housing_handler,
@@ -106,7 +107,7 @@ def test_queue_has_a_section_for_each_kind_of_work_with_its_buttons(city: Any) -
 def test_issue_from_the_queue_row_with_htmx(city: Any) -> None:
     form = to_status(city, Status.IN_REVIEW)
     response = login(city.reviewer).post(
-        reverse("cases:action", args=[form.pk, "issue"]), {"from": "queue"}, **HTMX
+        reverse("cases:action", args=[form.pk, "issue"]), {"from": "queue"}, headers=HTMX
     )
     body = response.content.decode()
     assert response.status_code == 200 and body.lstrip().startswith("<article")
@@ -119,11 +120,11 @@ def test_queue_return_panel_targets_the_row(city: Any) -> None:
     form = to_status(city, Status.IN_REVIEW)
     reviewer = login(city.reviewer)
     panel = reviewer.get(
-        reverse("cases:action", args=[form.pk, "return"]) + "?from=queue", **HTMX
+        reverse("cases:action", args=[form.pk, "return"]) + "?from=queue", headers=HTMX
     ).content.decode()
     assert f'hx-target="#row-{form.pk}"' in panel and 'value="queue"' in panel
     response = reviewer.post(
-        reverse("cases:action", args=[form.pk, "return"]), {"from": "queue", "reason": ""}, **HTMX
+        reverse("cases:action", args=[form.pk, "return"]), {"from": "queue", "reason": ""}, headers=HTMX
     )
     assert response.status_code == 400 and response["HX-Retarget"] == f"#panel-{form.pk}"
     response = reviewer.post(

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from huiying.accounts import middleware
 from huiying.monitoring.collectors.vendor import sign
 from huiying.monitoring.models import Evidence, Item, Source, SourceRun
 from huiying.monitoring.services_sources import source_save
@@ -19,17 +17,6 @@ from huiying.monitoring.services_sources import source_save
 pytestmark = pytest.mark.django_db
 
 SECRET = "vendor-secret-0123456789abcdef"
-
-
-@pytest.fixture(autouse=True)
-def _push_is_public(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # The push path must be public (the vendor has no session); until the accounts
-    # middleware lists it, the tests list it the same way.
-    if not "/monitoring/push/".startswith(middleware.PUBLIC_PREFIXES):
-        monkeypatch.setattr(
-            middleware, "PUBLIC_PREFIXES", (*middleware.PUBLIC_PREFIXES, "/monitoring/push/")
-        )
-    yield
 
 
 @pytest.fixture
