@@ -159,8 +159,8 @@ def load_forms(target: int, rng: random.Random) -> None:
         ReliefRequest,
         SourceItem,
     )
-    from huiying.common.demo.builder import import_directory
     from huiying.common.workcalendar import calendar_from_database
+    from huiying.demo.builder import import_directory
     from huiying.orgs.models import Unit
 
     have = Assignment.objects.count()
@@ -458,23 +458,11 @@ def percentiles(samples_ms: list[float]) -> tuple[float, float, float]:
     return statistics.median(ordered), p95, ordered[-1]
 
 
-def page_or_selector(
-    url_name: str, selector: Callable[[Any], Any]
-) -> tuple[str, Callable[[Any, Any], None]]:
-    """The real page when it exists; until then the selector, evaluated as one page of 50."""
-    from django.urls import NoReverseMatch, reverse
+def page(url_name: str) -> tuple[str, Callable[[Any, Any], None]]:
+    """The real page, rendered through the test client (middleware, templates and all)."""
+    from django.urls import reverse
 
-    try:
-        url = reverse(url_name)
-    except NoReverseMatch:
-        from huiying.accounts.roles import principal_for
-
-        def run_selector(client: Any, user: Any) -> None:
-            if hasattr(user, "_huiying_principal"):
-                del user._huiying_principal  # per request, like the page would
-            list(selector(principal_for(user))[:50])
-
-        return f"selector {selector.__name__}[:50]", run_selector
+    url = reverse(url_name)
 
     def get(client: Any, user: Any) -> None:
         response = client.get(url)
@@ -570,7 +558,6 @@ def main() -> None:
     from django.db import connection
 
     from huiying.cases.models import Assignment
-    from huiying.cases.selectors import handler_inbox, reviewer_queue
     from huiying.common.models import AuditEvent
 
     rng = random.Random(args.seed)
@@ -584,8 +571,8 @@ def main() -> None:
     reviewer = get_user_model().objects.get(username="bench_reviewer")
     handler = busiest_handler()
     pages = [
-        (*page_or_selector("cases:queue", reviewer_queue), reviewer, "reviewer queue"),
-        (*page_or_selector("cases:inbox", handler_inbox), handler, "handler inbox"),
+        (*page("cases:queue"), reviewer, "reviewer queue"),
+        (*page("cases:inbox"), handler, "handler inbox"),
     ]
     results = []
     for name, run, user, label in pages:

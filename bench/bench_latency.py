@@ -135,7 +135,12 @@ def measure_pushed(args: argparse.Namespace) -> list[float]:
     from huiying.monitoring.services_sources import source_save
 
     saved = source_save(
-        {"code": "bench-vendor", "name": "厂商推送（测速）", "kind": "vendor_push", "platform": "微博"}
+        {
+            "code": "bench-vendor",
+            "name": "厂商推送（测速）",
+            "kind": "vendor_push",
+            "platform": "微博",
+        }
     )
     secret = saved.new_secret
     server: Any = create_server(get_wsgi_application(), host="127.0.0.1", port=0, threads=4)
@@ -147,8 +152,16 @@ def measure_pushed(args: argparse.Namespace) -> list[float]:
         for n in range(args.pushes):
             title = f"测速推送第{n}条 崇川区学田街道夜间施工噪音扰民"
             body = json.dumps(
-                {"items": [{"id": f"bench-{n}", "url": f"https://weibo.example/p/{n}",
-                            "title": title, "text": title + "，希望有关部门尽快处理。"}]},
+                {
+                    "items": [
+                        {
+                            "id": f"bench-{n}",
+                            "url": f"https://weibo.example/p/{n}",
+                            "title": title,
+                            "text": title + "，希望有关部门尽快处理。",
+                        }
+                    ]
+                },
                 ensure_ascii=False,
             ).encode()
             signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -223,8 +236,7 @@ def main() -> int:
             return 1
         ok &= max(polled) <= target
         print(
-            f"board post → searchable: {percentiles(polled)} "
-            f"(target ≤ interval + 5 s = {target} s)"
+            f"board post → searchable: {percentiles(polled)} (target ≤ interval + 5 s = {target} s)"
         )
     return 0 if ok else 1
 

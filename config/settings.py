@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "huiying.monitoring",
     "huiying.cases",
     "huiying.api",
+    "huiying.demo",
 ]
 
 MIDDLEWARE = [

@@ -124,7 +124,9 @@ def test_queue_return_panel_targets_the_row(city: Any) -> None:
     ).content.decode()
     assert f'hx-target="#row-{form.pk}"' in panel and 'value="queue"' in panel
     response = reviewer.post(
-        reverse("cases:action", args=[form.pk, "return"]), {"from": "queue", "reason": ""}, headers=HTMX
+        reverse("cases:action", args=[form.pk, "return"]),
+        {"from": "queue", "reason": ""},
+        headers=HTMX,
     )
     assert response.status_code == 400 and response["HX-Retarget"] == f"#panel-{form.pk}"
     response = reviewer.post(

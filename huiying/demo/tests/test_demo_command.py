@@ -13,8 +13,8 @@ from django.test import Client, RequestFactory
 from huiying.cases.models import Assignment, Milestone, PhoneAssignment, Status, ThreadNote
 from huiying.cases.selectors import clocks
 from huiying.common.audit import verify_chain
-from huiying.common.demo.people import ADMIN, DEMO_PASSWORD, PEOPLE
 from huiying.common.models import AuditEvent
+from huiying.demo.people import ADMIN, DEMO_PASSWORD, PEOPLE
 from huiying.orgs.models import Membership, Unit
 
 pytestmark = pytest.mark.django_db(transaction=False)

@@ -2,8 +2,8 @@
 
 migrate → Nantong directory → demo people of every role → demo forms in every status (all
 through the services, so `huiying audit verify` passes) → print the logins. With --serve,
-also start the imitation message board and Weibo feed (when the monitoring app ships them)
-and serve like `huiying serve`, the worker in-process. Running it again changes nothing;
+also start the local imitation message board, Weibo feed, news feed and search page, load the
+demo sources that poll them, and serve like `huiying serve`, the worker in-process. Running it again changes nothing;
 --reset deletes the SQLite database under var/ and starts over.
 """
 
@@ -20,9 +20,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
 from huiying.cases.models import Status
-from huiying.common.demo.builder import DemoResult, build_demo
-from huiying.common.demo.people import DEMO_PASSWORD
 from huiying.common.management.commands._runtime import serve
+from huiying.demo.builder import DemoResult, build_demo
+from huiying.demo.people import DEMO_PASSWORD
 
 
 class Command(BaseCommand):
@@ -129,14 +129,12 @@ class Command(BaseCommand):
             self.stdout.write(line)
 
     def start_sites(self) -> Callable[[], None] | None:
-        from huiying.common.demo.sites import start_sites
+        from huiying.demo.sites import start_sites
 
         try:
             started = start_sites()
         except Exception as exc:  # the demo still serves without live collection
             self.stderr.write(f"本地模拟站点未能启动：{exc}")
-            return None
-        if started is None:
             return None
         for line in started.lines:
             self.stdout.write(line)

@@ -18,16 +18,16 @@ from django.db import transaction
 
 from huiying.cases import services
 from huiying.cases.models import EMERGENCY_CATEGORIES, Assignment, Feedback, Milestone, Status
-from huiying.common.demo.content import BY_KEY, Matter
-from huiying.common.demo.people import ADMIN, DEMO_PASSWORD, MARKER_USERNAME, PEOPLE, Person
-from huiying.common.demo.stories import STORIES, Story, Target
-from huiying.common.demo.timeline import Pace, Timeline
-from huiying.common.demo.units import resolve_units
 from huiying.common.workcalendar import get_calendar
+from huiying.demo.content import BY_KEY, Matter
+from huiying.demo.people import ADMIN, DEMO_PASSWORD, MARKER_USERNAME, PEOPLE, Person
+from huiying.demo.stories import STORIES, Story, Target
+from huiying.demo.timeline import Pace, Timeline
+from huiying.demo.units import resolve_units
 from huiying.orgs.models import Membership, Unit
 
 S = Status
-DIRECTORY_FILE = Path(__file__).resolve().parents[2] / "orgs" / "data" / "nantong.yaml"
+DIRECTORY_FILE = Path(__file__).resolve().parents[1] / "orgs" / "data" / "nantong.yaml"
 
 # Hours between the steps of one form: office hours for old stories, natural hours for fresh
 # ones (a fresh form went out minutes after it was drafted).

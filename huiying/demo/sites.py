@@ -3,8 +3,8 @@
 The monitoring app ships the sites (huiying.monitoring.demo_sites) and their source
 definitions (sources.yaml, with ``{base_url}`` where the sites' address goes). The sites start
 on a free loopback port each time, so the sources are (re)loaded with that run's address;
-`huiying sources add` updates sources that already exist. The in-process worker's periodic
-collection then polls them, and new posts show up while the demo runs.
+saving a definition again updates the source with that code. The in-process worker's
+periodic collection then polls them, and new posts show up while the demo runs.
 """
 
 from __future__ import annotations
@@ -12,15 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from io import StringIO
 from pathlib import Path
 
-from django.conf import settings
-from django.core.management import call_command, get_commands
+from huiying.monitoring.demo_sites import start_demo_sites
+from huiying.monitoring.services_sources import parse_definitions, source_save
 
 logger = logging.getLogger("huiying.demo")
 
-SOURCES_FILE = Path(__file__).resolve().parents[2] / "monitoring" / "demo_sites" / "sources.yaml"
+SOURCES_FILE = Path(__file__).resolve().parents[1] / "monitoring" / "demo_sites" / "sources.yaml"
 
 
 @dataclass
@@ -29,12 +28,8 @@ class StartedSites:
     stop: Callable[[], None]
 
 
-def start_sites(host: str = "127.0.0.1") -> StartedSites | None:
-    """Start the sites and load their sources; None when the monitoring app has no sites."""
-    try:
-        from huiying.monitoring.demo_sites import start_demo_sites
-    except ImportError:
-        return None
+def start_sites(host: str = "127.0.0.1") -> StartedSites:
+    """Start the sites and load their sources."""
     urls, stop = start_demo_sites(host, 0)
     base_url = urls["base_url"]
     lines = [f"本地模拟站点（每隔几秒发布一条南通本地帖子）：{base_url}/"]
@@ -48,14 +43,7 @@ def start_sites(host: str = "127.0.0.1") -> StartedSites | None:
 
 
 def load_sources(base_url: str, source_file: Path = SOURCES_FILE) -> str:
-    """Write sources.yaml with this run's address under var/ and add it with `huiying sources`."""
-    if not source_file.exists():
-        return "尚无演示监测源定义（sources.yaml），模拟站点只供浏览。"
-    if "sources" not in get_commands():
-        return "尚无 `huiying sources` 命令，模拟站点只供浏览。"
+    """Save the demo source definitions with this run's address in them."""
     text = source_file.read_text(encoding="utf-8").replace("{base_url}", base_url)
-    target = Path(settings.VAR_DIR) / "demo-sources.yaml"
-    target.write_text(text, encoding="utf-8")
-    out = StringIO()
-    call_command("sources", "add", str(target), stdout=out)
-    return f"已载入演示监测源（{target.name}），采集结果见“舆情信息”页面。"
+    codes = [source_save(definition).source.code for definition in parse_definitions(text)]
+    return f"已载入演示监测源（{'、'.join(codes)}），采集结果见“舆情检索”和“监测源健康”页面。"
