@@ -189,7 +189,8 @@ def ingest_items(
             log.info("ingest %s: concurrent insert, retrying the batch", source.code)
     if result.new or result.duplicates:
         search.refresh_statistics()
-    log.info(
+    # The collector logs one line per run at INFO; this detail is for debugging a source.
+    log.debug(
         "ingest %s: %d new, %d duplicates, %d updated, %d unchanged, %d skipped",
         source.code,
         result.new,
