@@ -25,23 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/")
-PG_DB = "huiying_bench_ingest"
-SQLITE_FILE = ROOT / "var" / "bench" / "ingest.sqlite3"
-
-
-def fresh_database(kind: str) -> str:
-    if kind == "sqlite":
-        SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(str(SQLITE_FILE) + suffix).unlink(missing_ok=True)
-        return f"sqlite:///{SQLITE_FILE}"
-    import psycopg
-
-    with psycopg.connect(PG_SERVER.rstrip("/") + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}"')
-        conn.execute(f'CREATE DATABASE "{PG_DB}"')
-    return PG_SERVER.rstrip("/") + "/" + PG_DB
+from support import database_url  # noqa: E402
 
 
 def make_stream(n: int, seed: int, prefix: str) -> list[Any]:
@@ -101,7 +85,7 @@ def make_stream(n: int, seed: int, prefix: str) -> list[Any]:
 
 
 def run_one(kind: str, items: int, batches: list[int]) -> None:
-    os.environ["DATABASE_URL"] = fresh_database(kind)
+    os.environ["DATABASE_URL"] = database_url(kind, "huiying_bench_ingest")
     import django
 
     django.setup()

@@ -33,9 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/")
-PG_DB = "huiying_bench_search"
-SQLITE_FILE = ROOT / "var" / "bench" / "search.sqlite3"
+from support import database_url  # noqa: E402
+
 PLATFORMS = [("board", "人民网留言板"), ("weibo", "微博"), ("news", "新闻网站"), ("bbs", "论坛")]
 TARGET_P95_MS = 300.0
 COLUMNS = (
@@ -43,18 +42,6 @@ COLUMNS = (
     "published_at, captured_at, posted_at, content_hash, board_reply, board_status, "
     "likes, reposts, comments, replies, extra, search_tokens"
 )
-
-
-def database_url(kind: str) -> str:
-    if kind == "sqlite":
-        SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{SQLITE_FILE}"
-    import psycopg
-
-    with psycopg.connect(PG_SERVER.rstrip("/") + "/postgres", autocommit=True) as conn:
-        if not conn.execute("select 1 from pg_database where datname = %s", (PG_DB,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{PG_DB}"')
-    return PG_SERVER.rstrip("/") + "/" + PG_DB
 
 
 class Pool:
@@ -302,7 +289,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
     items = args.items or (1_000_000 if args.db == "postgres" else 100_000)
-    os.environ["DATABASE_URL"] = database_url(args.db)
+    # Kept between runs: loading a million items takes minutes, measuring seconds.
+    os.environ["DATABASE_URL"] = database_url(args.db, "huiying_bench_search", fresh=False)
     import logging
 
     import django
