@@ -68,6 +68,16 @@ def items_per_day(source_ids: list[int], today: dt.date) -> dict[int, list[int]]
     return {sid: [counts[sid].get(d, 0) for d in days] for sid in source_ids}
 
 
+def bars(days: list[dt.date], counts: list[int]) -> list[dict[str, Any]]:
+    """The week's counts as bar heights in tenths of the busiest day (CSS classes, no inline
+    styles): an empty day stays flat, a day with anything shows at least a sliver."""
+    peak = max(counts, default=0) or 1
+    return [
+        {"day": day, "n": n, "level": max(1, round(10 * n / peak)) if n else 0}
+        for day, n in zip(days, counts, strict=True)
+    ]
+
+
 def _status(source: Source) -> tuple[str, str]:
     if not source.is_active:
         return "off", str(_("停用"))
@@ -94,6 +104,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
                 "status": label,
                 "per_day": counts,
                 "peak": max(counts) or 1,
+                "bars": bars(_days(today), counts),
             }
         )
     return render(
@@ -120,7 +131,9 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "items": Item.objects.filter(source=source).order_by("-captured_at", "-pk")[
                 :ITEMS_SHOWN
             ],
-            "per_day": zip(_days(today), items_per_day([source.pk], today)[source.pk], strict=True),
+            "per_day": list(
+                zip(_days(today), items_per_day([source.pk], today)[source.pk], strict=True)
+            ),
             "definition": yaml.safe_dump(
                 definition_of(source), allow_unicode=True, sort_keys=False
             ),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from huiying.monitoring import services_watch
+from huiying.monitoring.access import is_monitor
 from huiying.monitoring.models import Watch
 from huiying.monitoring.views_search import monitor_required
 from huiying.orgs.models import Unit
@@ -31,7 +32,10 @@ class WatchForm(forms.Form):
         help_text=_("例如：(崇川 OR 濠河) AND (拆迁 OR 噪音) NOT 广告；也可用 与/或/非、&、|、-"),
     )
     units = forms.ModelMultipleChoiceField(
-        label=_("相关单位"), queryset=Unit.objects.filter(is_active=True), required=False
+        label=_("相关单位"),
+        queryset=Unit.objects.filter(is_active=True),
+        required=False,
+        help_text=_("按住 Ctrl 可多选。"),
     )
     members = forms.ModelMultipleChoiceField(
         label=_("告警接收人"),
@@ -39,6 +43,7 @@ class WatchForm(forms.Form):
         .objects.filter(is_active=True, memberships__is_active=True)
         .distinct(),
         required=False,
+        help_text=_("创建人总会收到告警。按住 Ctrl 可多选。"),
     )
     ends_at = forms.DateTimeField(
         label=_("结束时间"),
@@ -122,5 +127,9 @@ def alerts(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "monitoring/alerts.html",
-        {"alerts": list(services_watch.unread_alerts(request.user)[:200])},
+        {
+            "alerts": list(services_watch.unread_alerts(request.user)[:200]),
+            # A watch's people need not be monitors: show them only the tab they may open.
+            "alerts_only": not is_monitor(request.user),
+        },
     )
