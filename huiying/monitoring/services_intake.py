@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,9 +124,11 @@ def import_file(
     sheet: str = "",
     batch_size: int = IMPORT_BATCH,
     dry_run: bool = False,
+    progress: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Import a CSV / XLSX / JSON Lines file into ``source`` in batches (ImportFileError when
-    the file as a whole cannot be read; bad rows are reported and skipped)."""
+    the file as a whole cannot be read; bad rows are reported and skipped). ``progress`` is
+    called after each stored batch."""
     fmt = fmt or importer.guess_format(path)
     mapping = importer.column_map(
         {**((source.config or {}).get("columns") or {}), **(columns or {})}
@@ -141,6 +143,8 @@ def import_file(
         if batch and not dry_run:
             _add(report.stored, ingest_items(source=source, items=list(batch)))
         batch.clear()
+        if progress is not None:
+            progress(report)
 
     for row in importer.read_rows(path, fmt, sheet=sheet):
         report.rows += 1

@@ -233,6 +233,24 @@ def test_import_board_messages_csv(importer_source: Source) -> None:
     assert Item.objects.count() == 3
 
 
+def test_import_shows_progress_batch_by_batch(importer_source: Source) -> None:
+    err = StringIO()
+    call_command(
+        "import-items",
+        str(FIXTURES / "board_messages.csv"),
+        "--source",
+        "t-import",
+        "--batch",
+        "1",
+        stdout=StringIO(),
+        stderr=err,
+    )
+    lines = err.getvalue().split("\r")
+    assert "已读 1 行：新增 1，重复 0，有误 0" in lines
+    assert lines[-1].startswith("已读 3 行：新增 3")
+    assert Item.objects.count() == 3
+
+
 def test_import_board_replies_csv(importer_source: Source) -> None:
     out = run("import-items", str(FIXTURES / "board_replies.csv"), "--source", "t-import")
     assert "新增 2 条" in out

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from huiying.monitoring.collectors.importer import FORMATS, ImportFileError
 from huiying.monitoring.models import Source
-from huiying.monitoring.services_intake import import_file
+from huiying.monitoring.services_intake import ImportReport, import_file
 
 
 class Command(BaseCommand):
@@ -61,10 +61,13 @@ class Command(BaseCommand):
                 sheet=options["sheet"],
                 batch_size=options["batch"],
                 dry_run=options["dry_run"],
+                progress=self.progress,
             )
         except ImportFileError as exc:
             raise CommandError(str(exc)) from exc
         stored = report.stored
+        if report.rows >= options["batch"]:
+            self.stderr.write("")  # end the progress line
         for line in report.row_errors[:20]:
             self.stderr.write(line)
         if options["dry_run"]:
@@ -79,3 +82,13 @@ class Command(BaseCommand):
                 f"有误 {len(report.row_errors)} 行。"
             )
         )
+
+    def progress(self, report: ImportReport) -> None:
+        """One line on stderr, rewritten after each batch: a big file is not a silent wait."""
+        stored = report.stored
+        self.stderr.write(
+            f"\r已读 {report.rows} 行：新增 {stored.new}，重复 {stored.duplicates}，"
+            f"有误 {len(report.row_errors)}",
+            ending="",
+        )
+        self.stderr.flush()
