@@ -7,6 +7,7 @@ any other code that uses rjieba's global dictionary.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Iterable
@@ -151,12 +152,15 @@ def _segmenter() -> rjieba.Jieba:
 _MEANINGFUL_RE = re.compile(r"[^\W_]")
 
 
-def _keep(token: str) -> bool:
-    return bool(token) and token not in STOPWORDS and _MEANINGFUL_RE.search(token) is not None
+@functools.lru_cache(maxsize=200_000)
+def _cleaned(token: str) -> str:
+    """The token as indexed, or "" to drop it. Cached: a city's posts share their words."""
+    t = token.strip().lower()
+    return t if t and t not in STOPWORDS and _MEANINGFUL_RE.search(t) is not None else ""
 
 
 def _clean(tokens: Iterable[str]) -> list[str]:
-    return [t for t in (tok.strip().lower() for tok in tokens) if _keep(t)]
+    return [c for c in map(_cleaned, tokens) if c]
 
 
 def words(text: str) -> list[str]:

@@ -12,6 +12,7 @@ its two's-complement signed value.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Iterable
@@ -57,6 +58,14 @@ def _spread(h: int) -> int:
     return out
 
 
+@functools.lru_cache(maxsize=200_000)
+def _token_feature(token: str) -> tuple[int, int]:
+    """(weight, weight × spread hash). Cached: the same words recur across posts, and
+    hashing plus spreading is most of the cost."""
+    w = token_weight(token)
+    return w, w * _spread(_token_hash(token))
+
+
 def simhash(tokens: Iterable[str]) -> int:
     """Unsigned 64-bit fingerprint of a token sequence (weight: count × token_weight).
 
@@ -65,9 +74,9 @@ def simhash(tokens: Iterable[str]) -> int:
     acc = 0
     total = 0
     for token, count in Counter(tokens).items():
-        w = count * token_weight(token)
-        acc += w * _spread(_token_hash(token))
-        total += w
+        w, weighted = _token_feature(token)
+        acc += count * weighted
+        total += count * w
     value = 0
     for bit in range(BITS):
         if 2 * (acc >> (_FIELD * bit) & _FIELD_MASK) > total:
