@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from huiying.common.choices import ChoiceLabelsMixin
 from huiying.orgs.models import Unit
 
 
@@ -79,7 +80,7 @@ class CaseThread(models.Model):
         return self.title
 
 
-class Assignment(models.Model):
+class Assignment(ChoiceLabelsMixin, models.Model):
     number = models.CharField(_("交办单编号"), max_length=64, unique=True, null=True, blank=True)
     number_year = models.PositiveSmallIntegerField(null=True, blank=True)
     number_seq = models.PositiveIntegerField(null=True, blank=True)
@@ -250,7 +251,7 @@ class Response(models.Model):
         return f"{self.platform} {self.responded_at:%Y-%m-%d %H:%M}"
 
 
-class Feedback(models.Model):
+class Feedback(ChoiceLabelsMixin, models.Model):
     class Kind(models.TextChoices):
         HANDLED = "handled", _("办理情况")
         NOT_YET_POSSIBLE = "not_yet_possible", _("暂不具备办理条件的说明")
@@ -292,7 +293,7 @@ class RequestStatus(models.TextChoices):
     REFUSED = "refused", _("已驳回")
 
 
-class ExtensionRequest(models.Model):
+class ExtensionRequest(ChoiceLabelsMixin, models.Model):
     assignment = models.ForeignKey(
         Assignment, on_delete=models.PROTECT, related_name="extension_requests"
     )
@@ -319,7 +320,7 @@ class ExtensionRequest(models.Model):
         return f"{self.assignment} 延期至 {self.requested_until:%Y-%m-%d}"
 
 
-class ReliefRequest(models.Model):
+class ReliefRequest(ChoiceLabelsMixin, models.Model):
     """The unit says the matter is not its responsibility and asks 网信办 to reassign it."""
 
     assignment = models.ForeignKey(
@@ -382,7 +383,7 @@ class PhoneAssignment(models.Model):
         return f"{self.assignment} 电话交办 {self.called_at:%Y-%m-%d %H:%M}"
 
 
-class Milestone(models.Model):
+class Milestone(ChoiceLabelsMixin, models.Model):
     """R3.6 clocks of especially major and major emergencies."""
 
     class Kind(models.TextChoices):
@@ -436,7 +437,7 @@ class ThreadNote(models.Model):
         return self.text[:30]
 
 
-class DeadlinePolicy(models.Model):
+class DeadlinePolicy(ChoiceLabelsMixin, models.Model):
     """Category × severity → time to sign, to respond and to feed back (R3.5). 网信办 edits it."""
 
     class Measure(models.TextChoices):

@@ -8,10 +8,11 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from huiying.common.choices import ChoiceLabelsMixin
 from huiying.orgs.models import Unit
 
 
-class Source(models.Model):
+class Source(ChoiceLabelsMixin, models.Model):
     class Kind(models.TextChoices):
         FEED = "feed", _("RSS / Atom 订阅")
         HTML = "html", _("定向浏览（网页/留言板）")

@@ -8,8 +8,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from huiying.common.choices import ChoiceLabelsMixin
 
-class Unit(models.Model):
+
+class Unit(ChoiceLabelsMixin, models.Model):
     class Kind(models.TextChoices):
         CITY = "city", _("市政府")
         CITY_DEPARTMENT = "city_department", _("市级部门（委办局）")
@@ -69,7 +71,7 @@ class Unit(models.Model):
         return self.short_name or self.name
 
 
-class Membership(models.Model):
+class Membership(ChoiceLabelsMixin, models.Model):
     """A person's role in one unit (R8.3): main leader, deputy leader/spokesperson, handler, monitor."""
 
     class Role(models.TextChoices):

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from huiying.cases import services
-from huiying.cases.models import Assignment, Status
+from huiying.cases.models import Assignment, Feedback, Status
 from huiying.cases.tests.builders import draft, to_status
 
 pytestmark = pytest.mark.django_db
@@ -175,3 +175,36 @@ def test_handler_all_list_is_own_unit_only(city: Any) -> None:
     body = login(city.housing_handler).get(reverse("cases:all")).content.decode()
     assert own.title in body and other.title not in body and "本单位交办单" in body
     assert "海门区人民政府" not in body  # the unit filter offers only what one may see
+
+
+def test_queue_pages_count_each_waiting_form_once(
+    city: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huiying.cases import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    titles = ["待审核一", "待审核二", "待验收且申请延期", "仅申请延期"]
+    to_status(city, Status.IN_REVIEW, title=titles[0])
+    to_status(city, Status.IN_REVIEW, title=titles[1])
+    both = to_status(city, Status.SIGNED, title=titles[2])
+    only_extension = to_status(city, Status.SIGNED, title=titles[3])
+    for form in (both, only_extension):
+        assert form.feedback_deadline is not None
+        services.form_request_extension(
+            form=form,
+            actor=city.housing_handler,
+            until=form.feedback_deadline + dt.timedelta(days=2),
+            reason="需调查",
+        )
+    services.form_file_feedback(
+        form=Assignment.objects.get(pk=both.pk),
+        actor=city.housing_handler,
+        kind=Feedback.Kind.HANDLED,
+        text="已处理完毕",
+    )
+    assert Assignment.objects.get(pk=both.pk).status == Status.FEEDBACK_FILED
+    client = login(city.reviewer)
+    pages = [client.get(reverse("cases:queue"), {"page": n}).content.decode() for n in (1, 2)]
+    assert "第 1 / 2 页" in pages[0] and "第 2 / 2 页" in pages[1]
+    shown = [t for t in titles for page in pages if t in page]
+    assert sorted(shown) == sorted(titles)  # four forms on two pages, none twice, none lost
