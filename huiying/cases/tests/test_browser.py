@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from huiying.cases.models import Status
 from huiying.cases.tests.builders import to_status
-
-os.environ.setdefault(
-    "DJANGO_ALLOW_ASYNC_UNSAFE", "true"
-)  # Playwright's sync API runs an event loop
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from huiying.common.tests.browser import ARGS, CHROMIUM, SHOTS, log_in, needs_chromium
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None, reason="Debian chromium is not installed (make browser)"
-)
+@needs_chromium
 def test_handler_signs_in_the_browser(live_server: Any, transactional_db: None, city: Any) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -43,10 +24,7 @@ def test_handler_signs_in_the_browser(live_server: Any, transactional_db: None, 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("input[name=username]", city.housing_handler.username)
-        page.fill("input[name=password]", "handler-pass-2026")
-        page.press("input[name=password]", "Enter")
+        log_in(page, live_server.url, city.housing_handler.username, "handler-pass-2026")
         page.wait_for_url(f"{live_server.url}/inbox/")
         card = page.locator(f"#form-{form.pk}")
         expect(card).to_contain_text(form.title)

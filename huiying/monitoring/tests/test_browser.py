@@ -7,29 +7,14 @@ a source whose site is down fails; then the source health, search and watch page
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 import socket
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-os.environ.setdefault(
-    "DJANGO_ALLOW_ASYNC_UNSAFE", "true"
-)  # Playwright's sync API runs an event loop
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from huiying.common.tests.browser import ARGS, CHROMIUM, SHOTS, log_in, needs_chromium
+
 PASSWORD = "monitor-pass-2026"
 QUERY = "噪音"  # in the first demo post (a board thread) and its Weibo repost
 WATCH_TITLE = "崇川区噪音扰民专项"
@@ -42,9 +27,7 @@ def closed_port() -> int:
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None, reason="Debian chromium is not installed (make browser)"
-)
+@needs_chromium
 def test_monitor_pages_in_the_browser(live_server: Any, transactional_db: None, city: Any) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -98,11 +81,7 @@ def test_monitor_pages_in_the_browser(live_server: Any, transactional_db: None, 
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-            page.goto(f"{live_server.url}/accounts/login/")
-            page.fill("input[name=username]", city.monitor.username)
-            page.fill("input[name=password]", PASSWORD)
-            page.press("input[name=password]", "Enter")
-            page.wait_for_url(lambda url: "/accounts/login/" not in url)
+            log_in(page, live_server.url, city.monitor.username, PASSWORD)
 
             # Source health: every demo source, collected just now, reachable from the sub-nav.
             page.goto(f"{live_server.url}/monitoring/search/")
