@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/huiying
 
-.PHONY: venv demo serve test lint typecheck test-sqlite test-postgres services browser bench clean
+.PHONY: venv demo serve test lint typecheck test-sqlite test-postgres services browser bench screenshots clean
 
 $(BIN)/huiying: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -46,6 +46,10 @@ test: venv services browser lint typecheck
 	$(BIN)/huiying makemigrations --check --dry-run
 	script/test-suite sqlite
 	script/test-suite postgres
+
+# The README's screenshots, written by the browser tests.
+screenshots: venv browser
+	HUIYING_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots script/test-suite sqlite -m browser
 
 bench: venv services
 	$(BIN)/python bench/run_all.py

@@ -13,7 +13,10 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[3]
+# Under var/ by default, so a test run leaves the tree clean; `make screenshots` refreshes the
+# README's pictures in docs/screenshots.
+SHOTS = Path(os.environ.get("HUIYING_SCREENSHOT_DIR") or ROOT / "var" / "screenshots")
 # Without the background-networking flags chromium keeps trying hosts this closed network refuses.
 ARGS = [
     "--no-sandbox",
