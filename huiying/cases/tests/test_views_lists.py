@@ -31,6 +31,17 @@ def set_deadlines(form: Assignment, **values: dt.datetime) -> None:
     Assignment.objects.filter(pk=form.pk).update(**values)
 
 
+def request_extension(city: Any, form: Assignment) -> None:
+    """The housing handler asks for two more days on a signed form."""
+    assert form.feedback_deadline is not None
+    services.form_request_extension(
+        form=form,
+        actor=city.housing_handler,
+        until=form.feedback_deadline + dt.timedelta(days=2),
+        reason="需调查",
+    )
+
+
 def test_inbox_cards_show_countdowns_in_colour_and_urgent_first(city: Any) -> None:
     now = timezone.now()
     calm = to_status(city, Status.SIGNED, title="不急的交办单")
@@ -77,13 +88,7 @@ def test_queue_has_a_section_for_each_kind_of_work_with_its_buttons(city: Any) -
     feedback = to_status(city, Status.FEEDBACK_FILED, title="待验收的")
     relief = to_status(city, Status.RELIEF_REQUESTED, title="申请退回的")
     extended = to_status(city, Status.SIGNED, title="申请延期的")
-    assert extended.feedback_deadline is not None
-    services.form_request_extension(
-        form=extended,
-        actor=city.housing_handler,
-        until=extended.feedback_deadline + dt.timedelta(days=2),
-        reason="需调查",
-    )
+    request_extension(city, extended)
     body = login(city.reviewer).get(reverse("cases:queue")).content.decode()
     sections = {
         key: body.find(f'id="sec-{key}"') for key in ("review", "feedback", "relief", "extension")
@@ -189,13 +194,7 @@ def test_queue_pages_count_each_waiting_form_once(
     both = to_status(city, Status.SIGNED, title=titles[2])
     only_extension = to_status(city, Status.SIGNED, title=titles[3])
     for form in (both, only_extension):
-        assert form.feedback_deadline is not None
-        services.form_request_extension(
-            form=form,
-            actor=city.housing_handler,
-            until=form.feedback_deadline + dt.timedelta(days=2),
-            reason="需调查",
-        )
+        request_extension(city, form)
     services.form_file_feedback(
         form=Assignment.objects.get(pk=both.pk),
         actor=city.housing_handler,
