@@ -75,10 +75,10 @@ STATUS_WEIGHTS = {
     "in_review": 1.5,
     "draft": 1.5,
     "returned": 0.5,
-    "phone_assigned": 0.2,
 }
 OPEN_UNIT = {"issued", "signed", "responded", "feedback_filed", "rework", "relief_requested"}
-UNISSUED = {"draft", "in_review", "returned", "phone_assigned"}
+UNISSUED = {"draft", "in_review", "returned"}
+TERMINAL = {"closed", "reassigned", "withdrawn"}
 HISTORY_DAYS = 5 * 365
 RECENT_DAYS = 45  # open forms are recent ones
 TOPICS = [
@@ -154,6 +154,7 @@ def load_forms(target: int, rng: random.Random) -> None:
     from huiying.cases.models import (
         Assignment,
         CaseThread,
+        Clock,
         ExtensionRequest,
         FormNumberSequence,
         ReliefRequest,
@@ -234,7 +235,7 @@ def load_forms(target: int, rng: random.Random) -> None:
                         if lim.measure == "natural_hours"
                         else cal.add_working_hours
                     )
-                    f.sign_deadline = add(issued, lim.sign)
+                    f._bench_sign_due = add(issued, lim.sign)  # type: ignore[attr-defined]
                     f.reply_deadline = add(issued, lim.reply)
                     f.feedback_deadline = add(issued, lim.feedback)
                     _stamp_progress(f, status, rng)
@@ -256,6 +257,9 @@ def load_forms(target: int, rng: random.Random) -> None:
             # auto_now_add overwrote created_at with "now": put the story's times back.
             _restore_times(connection, [f.pk for f in forms], times)
             CaseThread.objects.filter(pk__in=orphans).delete()
+            Clock.objects.bulk_create(
+                [c for f in forms for c in _clocks(f, Clock)], batch_size=batch
+            )
             SourceItem.objects.bulk_create(
                 [
                     SourceItem(
@@ -308,6 +312,35 @@ def load_forms(target: int, rng: random.Random) -> None:
         )
     print(file=sys.stderr)
     assert Assignment.objects.aggregate(m=Max("number_seq"))["m"] is not None
+
+
+def _clocks(f: Any, Clock: Any) -> list[Any]:
+    """The clock rows the services would have written for a form in this state."""
+    if f.issued_at is None:
+        return []
+    stop = f.closed_at if f.status in TERMINAL else None
+    rows = []
+    for kind, due, done in (
+        ("sign", f._bench_sign_due, f.signed_at),
+        ("reply", f.reply_deadline, f.responded_at),
+        ("feedback", f.feedback_deadline, f.feedback_at if f.status != "rework" else None),
+    ):
+        rows.append(
+            Clock(
+                assignment_id=f.pk,
+                kind=kind,
+                owner="unit",
+                unit_id=f.unit_id,
+                measure="working",
+                started_at=f.issued_at,
+                due_at=due,
+                original_due_at=due,
+                done_at=done,
+                stopped_at=stop if done is None else None,
+                stop_reason="已办结" if stop and done is None else "",
+            )
+        )
+    return rows
 
 
 def _stamp_progress(f: Any, status: str, rng: random.Random) -> None:

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "huiying.cases",
     "huiying.api",
     "huiying.demo",
+    "huiying.worker",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +176,9 @@ HUIYING_FORM_NUMBER_PREFIX = env_str("HUIYING_FORM_NUMBER_PREFIX", "通网舆交
 HUIYING_OFFICE_HOURS = env_str("HUIYING_OFFICE_HOURS", "08:30-12:00,13:30-17:30")
 HUIYING_BACKFILL_HOURS = env_int("HUIYING_BACKFILL_HOURS", 24)
 HUIYING_CONTINUED_RELEASE_HOURS = env_int("HUIYING_CONTINUED_RELEASE_HOURS", 24)
+# A running clock turns "due soon" this long before its deadline (at most a quarter of the time
+# allowed, so short emergency clocks are not amber from the start).
+HUIYING_DUE_SOON_MINUTES = env_int("HUIYING_DUE_SOON_MINUTES", 120)
 
 LOGGING = {
     "version": 1,
@@ -189,3 +193,9 @@ LOGGING = {
         "huey": {"level": env_str("HUIYING_QUEUE_LOG_LEVEL", "WARNING")},
     },
 }
+
+# Outbox: the consumers of domain events, and how a commit wakes the worker to drain them.
+from config.outbox import OUTBOX_CONSUMERS  # noqa: E402
+
+HUIYING_OUTBOX_CONSUMERS = OUTBOX_CONSUMERS
+HUIYING_OUTBOX_WAKE = "huiying.worker.tasks.wake_outbox"

@@ -56,6 +56,10 @@ class Principal:
         return Unit.Office.INSPECTION in self.offices
 
     @property
+    def is_discipline(self) -> bool:
+        return Unit.Office.DISCIPLINE in self.offices
+
+    @property
     def is_unit_member(self) -> bool:
         return bool(self.acting_unit_ids)
 

@@ -121,7 +121,7 @@ class SubmitInput(EmptyInput):
 
 class IssueInput(EmptyInput):
     action = "issue"
-    schema_note = "生成交办单编号并按时限规则起算各项时限；拟稿人不能审核自己拟制的交办单。"
+    schema_note = "生成交办单编号并按时限规则起算各项时限；同一事项的各单位交办单一并交办。写过或改过稿件内容的人不能交办（四眼原则）。"
 
 
 class SignInput(EmptyInput):
@@ -178,7 +178,11 @@ class EditInput(FieldsInput):
 
 class BackfillInput(FieldsInput):
     action = "backfill"
-    schema_note = "电话交办后补填交办单；时限仍从通话时间起算。"
+    schema_note = (
+        "电话交办后补填书面交办单（网信办自己的补填时限随之完成）并编号；承办单位的时限仍从通话时间起算。"
+        "须附上舆情信息：电话交办时未登记的，在 sources 中补充。"
+    )
+    sources = SourceInputSerializer(many=True, required=False, default=list)
 
 
 class AmendInput(FieldsInput, ReasonInput):
@@ -217,6 +221,11 @@ class ReassignInput(ReasonInput):
     action = "reassign"
     schema_note = "本单作“已改派”结束，并立即向新单位交办一份新单（见返回的 new_form_id）。"
     unit = UnitCodeField(help_text="改派给的单位代码")
+    cac_opinion = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="给新承办单位的交办意见；留空则把原意见中的原单位名称改为新单位",
+    )
 
 
 class RequestExtensionInput(ReasonInput):

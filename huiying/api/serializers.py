@@ -13,8 +13,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from huiying.accounts.roles import Principal
-from huiying.api.permissions import useful_actions, with_action_flags
-from huiying.cases import selectors
+from huiying.api.permissions import useful_actions
+from huiying.cases import abilities, clocks, selectors
+from huiying.cases.clocks import ClockView, State
 from huiying.cases.models import (
     Assignment,
     Category,
@@ -52,12 +53,47 @@ class UnitRefSerializer(serializers.Serializer):
 
 
 class DeadlinesSerializer(serializers.Serializer):
-    """The form's clocks as fixed at issue (or at the phone call), later moved by extensions."""
+    """The current due time of each obligation (its latest clock; extensions included)."""
 
-    sign = serializers.DateTimeField(source="sign_deadline", allow_null=True)
-    reply = serializers.DateTimeField(source="reply_deadline", allow_null=True)
-    feedback = serializers.DateTimeField(source="feedback_deadline", allow_null=True)
-    backfill = serializers.DateTimeField(source="backfill_deadline", allow_null=True)
+    sign = serializers.DateTimeField(allow_null=True)
+    reply = serializers.DateTimeField(allow_null=True)
+    feedback = serializers.DateTimeField(allow_null=True)
+    backfill = serializers.DateTimeField(allow_null=True)
+
+
+class ClockSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="kind-round，如 feedback-2（退回重办后的第二次反馈）")
+    kind = serializers.CharField(
+        help_text="sign 签收 / reply 答复 / feedback 反馈 / backfill 补填（网信办）"
+        " / authoritative_info / press_conference / continued_release（R3.6 发布节点）"
+    )
+    round = serializers.IntegerField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    owner = serializers.CharField(help_text="unit 承办单位 / cac 网信办")
+    started_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    original_due_at = serializers.DateTimeField(help_text="最初的时限；延期后 due_at 晚于它")
+    done_at = serializers.DateTimeField(allow_null=True)
+    stopped_at = serializers.DateTimeField(allow_null=True)
+    stop_reason = serializers.CharField()
+    state = serializers.ChoiceField(
+        choices=[s.value for s in State],
+        help_text="running 计时中 / due_soon 即将到期 / overdue 已超时 / done_on_time 按时完成"
+        " / done_late 逾期完成 / stopped 已停止计时",
+    )
+    state_label = serializers.CharField()
+    remaining_seconds = serializers.IntegerField(allow_null=True)
+    late_against_original = serializers.BooleanField(help_text="晚于最初时限（不论是否延期）")
+
+
+class StepSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    allowed = serializers.BooleanField()
+    refusal = serializers.CharField(
+        help_text="state 状态不允许 / role 无权限 / author 四眼原则 / condition 条件不满足"
+    )
+    reason = serializers.CharField(help_text="不能执行的原因（中文），可直接展示")
 
 
 def _principal(context: dict[str, Any]) -> Principal:
@@ -81,7 +117,8 @@ class FormListSerializer(serializers.Serializer):
     severity_label = serializers.CharField(source="get_severity_display")
     reply_channel = serializers.ChoiceField(choices=ReplyChannel.choices)
     reply_channel_label = serializers.CharField(source="get_reply_channel_display")
-    deadlines = DeadlinesSerializer(source="*")
+    deadlines = serializers.SerializerMethodField()
+    clocks = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     issued_at = serializers.DateTimeField(allow_null=True)
@@ -95,7 +132,26 @@ class FormListSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(ACTION_NAMES)))
     def get_available_actions(self, form: Assignment) -> list[str]:
-        return useful_actions(_principal(self.context), form)
+        facts = self.context.get("facts", {}).get(form.pk)
+        return useful_actions(_principal(self.context), form, facts)
+
+    def _clock_views(self, form: Assignment) -> list[ClockView]:
+        cached = self.context.get("clocks")
+        if cached is not None:
+            return list(cached.get(form.pk, []))
+        return clocks.for_form(form)
+
+    @extend_schema_field(DeadlinesSerializer)
+    def get_deadlines(self, form: Assignment) -> dict[str, Any]:
+        current: dict[str, Any] = {"sign": None, "reply": None, "feedback": None, "backfill": None}
+        for view in self._clock_views(form):  # in round order: the latest round wins
+            if view.kind in current:
+                current[view.kind] = view.due_at
+        return dict(DeadlinesSerializer(current).data)
+
+    @extend_schema_field(ClockSerializer(many=True))
+    def get_clocks(self, form: Assignment) -> list[dict[str, Any]]:
+        return list(ClockSerializer(self._clock_views(form), many=True).data)
 
 
 class SourceItemSerializer(serializers.ModelSerializer[SourceItem]):
@@ -158,17 +214,6 @@ class SignatureSerializer(serializers.Serializer):
     changed_since_signing = serializers.BooleanField(help_text="签收后交办单内容是否被修改")
 
 
-class ClockSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    label = serializers.CharField()  # type: ignore[assignment]
-    due_at = serializers.DateTimeField(allow_null=True)
-    done_at = serializers.DateTimeField(allow_null=True)
-    state = serializers.ChoiceField(
-        choices=["done", "late_done", "overdue", "due_soon", "running", "none"]
-    )
-    remaining_seconds = serializers.IntegerField(allow_null=True)
-
-
 class MilestoneSerializer(serializers.ModelSerializer[Milestone]):
     # Plain strings (not an enum) in the schema: "kind" is already Feedback.Kind there.
     kind = serializers.CharField(
@@ -180,6 +225,18 @@ class MilestoneSerializer(serializers.ModelSerializer[Milestone]):
     class Meta:
         model = Milestone
         fields = ("id", "kind", "label", "sequence", "due_at", "done_at", "place", "url", "note")
+
+    due_at = serializers.DateTimeField(source="clock.due_at")
+    done_at = serializers.DateTimeField(source="clock.done_at", allow_null=True)
+
+
+class PhoneAssignmentSerializer(serializers.Serializer):
+    called_at = serializers.DateTimeField(help_text="通话时间：交办即从此刻起算")
+    callee_name = serializers.CharField()
+    content = serializers.CharField()
+    backfilled_at = serializers.DateTimeField(
+        allow_null=True, help_text="补填时间；null 表示尚未补填"
+    )
 
 
 class _DecisionFields(serializers.Serializer):
@@ -230,7 +287,10 @@ class FormDetailSerializer(FormListSerializer):
     responses = ResponseSerializer(many=True)
     feedbacks = FeedbackSerializer(many=True)
     signature = serializers.SerializerMethodField()
-    clocks = serializers.SerializerMethodField()
+    steps = serializers.SerializerMethodField(
+        help_text="交办单流转表中的每个操作：调用者现在能否执行，不能时的原因"
+    )
+    phone_assignment = serializers.SerializerMethodField()
     milestones = MilestoneSerializer(many=True)
     extension_requests = ExtensionRequestSerializer(many=True)
     relief_requests = ReliefRequestSerializer(many=True)
@@ -244,9 +304,24 @@ class FormDetailSerializer(FormListSerializer):
         sig.changed_since_signing = changed  # type: ignore[attr-defined]
         return dict(SignatureSerializer(sig).data)
 
-    @extend_schema_field(ClockSerializer(many=True))
-    def get_clocks(self, form: Assignment) -> list[dict[str, Any]]:
-        return list(ClockSerializer(selectors.clocks(form), many=True).data)
+    @extend_schema_field(StepSerializer(many=True))
+    def get_steps(self, form: Assignment) -> list[dict[str, Any]]:
+        rows = [
+            {
+                "action": st.action,
+                "label": str(st.transition.label),
+                "allowed": st.allowed,
+                "refusal": st.refusal,
+                "reason": st.reason,
+            }
+            for st in abilities.steps(_principal(self.context), form)
+        ]
+        return list(StepSerializer(rows, many=True).data)
+
+    @extend_schema_field(PhoneAssignmentSerializer(allow_null=True))
+    def get_phone_assignment(self, form: Assignment) -> dict[str, Any] | None:
+        phone = getattr(form, "phone_assignment", None)
+        return None if phone is None else dict(PhoneAssignmentSerializer(phone).data)
 
     @extend_schema_field(ThreadSerializer)
     def get_thread(self, form: Assignment) -> dict[str, Any]:
@@ -256,19 +331,18 @@ class FormDetailSerializer(FormListSerializer):
 
 
 def detail_queryset() -> QuerySet[Assignment]:
-    return (
-        with_action_flags(Assignment.objects.all())
-        .select_related("unit", "drafter", "reviewer", "thread")
-        .prefetch_related(
-            "source_items",
-            "attachments",
-            "milestones",
-            "responses__recorded_by",
-            "feedbacks__filed_by",
-            "extension_requests__requested_by",
-            "relief_requests__requested_by",
-            "relief_requests__suggested_unit",
-        )
+    return Assignment.objects.select_related(
+        "unit", "drafter", "reviewer", "thread", "phone_assignment"
+    ).prefetch_related(
+        "source_items",
+        "attachments",
+        "clocks",
+        "milestones__clock",
+        "responses__recorded_by",
+        "feedbacks__filed_by",
+        "extension_requests__requested_by",
+        "relief_requests__requested_by",
+        "relief_requests__suggested_unit",
     )
 
 

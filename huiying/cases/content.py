@@ -32,7 +32,13 @@ def issued_content(form: Assignment) -> dict[str, Any]:
             {"platform": s.platform, "url": s.url, "title": s.title, "text": s.text}
             for s in form.source_items.order_by("pk")
         ],
-        "attachments": [a.sha256 for a in form.attachments.order_by("pk")],
+        # The files of the posts, not those the unit later adds to its responses or feedback.
+        "attachments": [
+            a.sha256
+            for a in form.attachments.filter(response__isnull=True, feedback__isnull=True).order_by(
+                "pk"
+            )
+        ],
         "version": form.version,
     }
 

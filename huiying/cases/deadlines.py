@@ -1,4 +1,5 @@
-"""Clocks of a form from the deadline policy (R3.5) and the R3.6 emergency milestones."""
+"""Time limits from the deadline policy (R3.5) and the R3.6 intervals; the clocks that use them
+are kept by huiying/cases/clocks.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from huiying.cases.models import EMERGENCY_CATEGORIES, Assignment, DeadlinePolicy, Milestone
+from huiying.cases.models import EMERGENCY_CATEGORIES, DeadlinePolicy
 from huiying.common.workcalendar import get_calendar
 
 _seed = importlib.import_module("huiying.cases.migrations.0002_seed_deadline_policy")
@@ -54,44 +55,5 @@ def add(start: dt.datetime, amount: Decimal, measure: str) -> dt.datetime:
     return cal.add_working_hours(start, amount)
 
 
-def set_clocks(form: Assignment, start: dt.datetime) -> list[str]:
-    """Fix the sign, reply and feedback deadlines from ``start``; keep ones the drafter set."""
-    limits = limits_for(form.category, form.severity)
-    form.sign_deadline = add(start, limits.sign, limits.measure)
-    if form.reply_deadline is None:
-        form.reply_deadline = add(start, limits.reply, limits.measure)
-    if form.feedback_deadline is None:
-        form.feedback_deadline = add(start, limits.feedback, limits.measure)
-    return ["sign_deadline", "reply_deadline", "feedback_deadline"]
-
-
 def continued_release_interval() -> dt.timedelta:
     return dt.timedelta(hours=settings.HUIYING_CONTINUED_RELEASE_HOURS)
-
-
-def create_emergency_milestones(form: Assignment, start: dt.datetime) -> list[Milestone]:
-    """R3.6: authoritative information within 5 h, a press conference within 24 h, then releases."""
-    if not form.is_major_emergency or form.milestones.exists():
-        return []
-    K = Milestone.Kind
-    rows = [
-        Milestone(
-            assignment=form,
-            kind=K.AUTHORITATIVE_INFO,
-            due_at=start + dt.timedelta(hours=AUTHORITATIVE_INFO_HOURS),
-        ),
-        Milestone(
-            assignment=form,
-            kind=K.PRESS_CONFERENCE,
-            due_at=start + dt.timedelta(hours=PRESS_CONFERENCE_HOURS),
-        ),
-        Milestone(
-            assignment=form,
-            kind=K.CONTINUED_RELEASE,
-            sequence=1,
-            due_at=start
-            + dt.timedelta(hours=AUTHORITATIVE_INFO_HOURS)
-            + continued_release_interval(),
-        ),
-    ]
-    return Milestone.objects.bulk_create(rows)

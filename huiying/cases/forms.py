@@ -209,25 +209,75 @@ def _content_fields(fields: dict[str, forms.Field]) -> None:
     assert set(fields) <= set(EDITABLE_FIELDS) | {"reason"}
 
 
+class PlatformInput(forms.TextInput):
+    """A text input with the form's source platforms offered in a <datalist>."""
+
+    template_name = "cases/widgets/platform_input.html"
+
+    def __init__(self, suggestions: list[str]) -> None:
+        super().__init__(attrs={"list": "platform-suggestions", "autocomplete": "off"})
+        self.suggestions = suggestions
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["suggestions"] = self.suggestions
+        return context
+
+
+def _uploads(label: Any) -> AttachmentsField:
+    return AttachmentsField(
+        label=label,
+        required=False,
+        help_text=_("可多选；图片、PDF、Office 文档或文本，每个不超过 20 MB。"),
+    )
+
+
+def _backfill_sources(fields: dict[str, forms.Field]) -> None:
+    """The posts of a phoned-in matter, added when the form is filled in (R3.4)."""
+    fields["source_platform"] = forms.CharField(
+        label=_("舆情出现平台"), max_length=50, required=False
+    )
+    fields["source_url"] = forms.URLField(
+        label=_("帖子链接"), required=False, max_length=1000, assume_scheme="https"
+    )
+    fields["source_title"] = forms.CharField(label=_("帖子标题"), required=False, max_length=300)
+    fields["source_text"] = forms.CharField(
+        label=_("帖子内容"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    fields["more_urls"] = forms.CharField(
+        label=_("其他相关链接"),
+        required=False,
+        help_text=_("每行一个，平台同上。"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    fields["uploads"] = _uploads(_("截图和附件"))
+
+
 def action_form(
     action: str,
     *,
     reason_required: bool,
     data: Any = None,
+    files: Any = None,
     current: Assignment | None = None,
     initial: dict[str, Any] | None = None,
+    platforms: list[str] | None = None,
 ) -> forms.Form:
     """The fields one step needs, built from the action's name. No fields: a one-click step."""
     values = dict(initial or {})
     if action in CONTENT_ACTIONS and current is not None:
         values |= {name: getattr(current, name) for name in EDITABLE_FIELDS}
-    f = forms.Form(data=data, initial=values)
+    f = forms.Form(data=data, files=files, initial=values)
     fields = f.fields
     if action == "respond":
+        # Where the opinion appeared, first seen first; another platform may still be typed.
+        suggestions = platforms or []
         fields["platform"] = forms.CharField(
             label=_("回应平台"),
             max_length=50,
-            help_text=_("舆情出现在哪里，就在哪里回应。"),
+            initial=suggestions[0] if suggestions else "",
+            help_text=_("舆情出现在哪里，就在哪里回应。可从列表选择，也可直接填写。"),
+            widget=PlatformInput(suggestions),
         )
         fields["url"] = forms.URLField(
             label=_("回应链接"), required=False, max_length=1000, assume_scheme="https"
@@ -238,6 +288,7 @@ def action_form(
         fields["responded_at"] = LocalDateTimeField(
             label=_("回应时间"), required=False, help_text=_("留空为现在。")
         )
+        fields["uploads"] = _uploads(_("回应截图和附件"))
     elif action == "file_feedback":
         fields["kind"] = forms.ChoiceField(label=_("反馈类型"), choices=Feedback.Kind.choices)
         fields["outcome"] = forms.ChoiceField(
@@ -248,10 +299,17 @@ def action_form(
             help_text=_("暂不具备办理条件的，请说明原因。"),
             widget=forms.Textarea(attrs={"rows": 5}),
         )
+        fields["uploads"] = _uploads(_("附件（办理材料、文件）"))
     elif action == "request_extension":
         fields["until"] = LocalDateTimeField(label=_("申请延至"))
     elif action == "reassign":
         fields["unit"] = unit_field(label=_("改派给"))
+        fields["cac_opinion"] = forms.CharField(
+            label=_("给新承办单位的交办意见"),
+            required=False,
+            help_text=_("已按新承办单位改写，可修改；留空则自动改写原意见。"),
+            widget=forms.Textarea(attrs={"rows": 3}),
+        )
     elif action == "request_relief":
         fields["suggested_unit"] = unit_field(required=False, label=_("建议承办单位（可选）"))
     elif action == "decide_extension":
@@ -263,6 +321,8 @@ def action_form(
         )
     elif action in CONTENT_ACTIONS:
         _content_fields(fields)
+        if action == "backfill":
+            _backfill_sources(fields)
     if reason_required or action in {"accept", "decide_extension"}:
         fields["reason"] = forms.CharField(
             label=_("理由 / 意见"),
@@ -296,6 +356,11 @@ def service_kwargs(
     marks an earlier signature as signed-before-change) only when the content did change.
     """
     kwargs = dict(cleaned)
+    extra: dict[str, Any] = {}
+    if action == "backfill":
+        extra = _backfill_kwargs(kwargs)
+    if "uploads" in kwargs:
+        extra["uploads"] = kwargs.pop("uploads") or []
     if action in CONTENT_ACTIONS:
         kwargs = {
             k: v
@@ -307,4 +372,20 @@ def service_kwargs(
         kwargs.pop("responded_at", None)
     if action == "decide_extension":
         kwargs.setdefault("reason", "")
-    return kwargs
+    if action == "reassign" and not (kwargs.get("cac_opinion") or "").strip():
+        kwargs.pop("cac_opinion", None)
+    return kwargs | extra
+
+
+def _backfill_kwargs(cleaned: dict[str, Any]) -> dict[str, Any]:
+    """Turn the back-fill step's post fields into the service's ``sources``."""
+    platform = (cleaned.pop("source_platform", "") or "").strip() or str(_("其他"))
+    url = (cleaned.pop("source_url", "") or "").strip()
+    title = (cleaned.pop("source_title", "") or "").strip()
+    text = (cleaned.pop("source_text", "") or "").strip()
+    more = [line.strip() for line in (cleaned.pop("more_urls", "") or "").splitlines()]
+    sources = []
+    if url or text:
+        sources.append({"platform": platform, "url": url, "title": title, "text": text})
+    sources += [{"platform": platform, "url": line} for line in more if line]
+    return {"sources": sources}

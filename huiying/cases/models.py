@@ -54,7 +54,6 @@ class Status(models.TextChoices):
     DRAFT = "draft", _("草稿")
     IN_REVIEW = "in_review", _("待审核")
     RETURNED = "returned", _("已退回拟稿人")
-    PHONE_ASSIGNED = "phone_assigned", _("已电话交办（待补填）")
     ISSUED = "issued", _("已交办（待签收）")
     SIGNED = "signed", _("已签收")
     RESPONDED = "responded", _("已回应")
@@ -135,11 +134,11 @@ class Assignment(ChoiceLabelsMixin, models.Model):
     feedback_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
 
-    # The clocks, fixed when the form is issued (or phoned in) from the deadline policy.
-    sign_deadline = models.DateTimeField(_("签收时限"), null=True, blank=True)
+    # The reply and feedback times written on the form (R3.1): set by the drafter or, when
+    # left empty, from the deadline policy at issue. They are content the unit signs over.
+    # What is owed now (extended, done, stopped) lives in the form's clocks (Clock below).
     reply_deadline = models.DateTimeField(_("答复时限"), null=True, blank=True)
     feedback_deadline = models.DateTimeField(_("反馈时限"), null=True, blank=True)
-    backfill_deadline = models.DateTimeField(_("补填时限"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("交办单")
@@ -189,7 +188,15 @@ class SourceItem(models.Model):
 
 
 class Attachment(models.Model):
+    """A file of the form: of its source items (while a draft), or of a response or feedback."""
+
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="attachments")
+    response = models.ForeignKey(
+        "Response", null=True, blank=True, on_delete=models.PROTECT, related_name="files"
+    )
+    feedback = models.ForeignKey(
+        "Feedback", null=True, blank=True, on_delete=models.PROTECT, related_name="files"
+    )
     file = models.FileField(_("文件"), upload_to="attachments/%Y/%m/")
     name = models.CharField(_("文件名"), max_length=200)
     sha256 = models.CharField(max_length=64)
@@ -374,6 +381,15 @@ class PhoneAssignment(models.Model):
     callee_phone = models.CharField(_("接听电话"), max_length=40, blank=True)
     content = models.TextField(_("通话内容"))
     reported_to_leaders = models.CharField(_("已报告的市领导"), max_length=200, blank=True)
+    backfilled_at = models.DateTimeField(_("补填时间"), null=True, blank=True)
+    backfilled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("补填人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("电话交办记录")
@@ -384,7 +400,10 @@ class PhoneAssignment(models.Model):
 
 
 class Milestone(ChoiceLabelsMixin, models.Model):
-    """R3.6 clocks of especially major and major emergencies."""
+    """R3.6 releases of especially major and major emergencies: where and how each was made.
+
+    When each is due and when it was done is its clock (``self.clock``).
+    """
 
     class Kind(models.TextChoices):
         AUTHORITATIVE_INFO = "authoritative_info", _("发布权威信息（5小时内）")
@@ -394,8 +413,6 @@ class Milestone(ChoiceLabelsMixin, models.Model):
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="milestones")
     kind = models.CharField(_("节点"), max_length=24, choices=Kind.choices)
     sequence = models.PositiveSmallIntegerField(default=1)
-    due_at = models.DateTimeField(_("时限"))
-    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     place = models.CharField(_("发布渠道/地点"), max_length=200, blank=True)
     url = models.URLField(_("链接"), max_length=1000, blank=True)
     note = models.TextField(_("说明"), blank=True)
@@ -406,7 +423,7 @@ class Milestone(ChoiceLabelsMixin, models.Model):
     class Meta:
         verbose_name = _("应急发布节点")
         verbose_name_plural = _("应急发布节点")
-        ordering: ClassVar[list[str]] = ["due_at"]
+        ordering: ClassVar[list[str]] = ["pk"]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(
                 fields=["assignment", "kind", "sequence"], name="uniq_milestone"
@@ -475,3 +492,100 @@ class FormNumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+class AssignmentEditor(models.Model):
+    """Everyone who wrote or changed a form's content before it was issued (four eyes, R3.5)."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="editors")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("内容编辑人")
+        verbose_name_plural = _("内容编辑人")
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["assignment", "user"], name="uniq_form_editor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} · {self.user}"
+
+
+class Clock(ChoiceLabelsMixin, models.Model):
+    """One obligation with a deadline: what, whose, started, due, original due, done, stopped.
+
+    Written only by ``huiying.cases.clocks`` in the transaction of the step that starts, ends,
+    extends or stops it; read by every page, the API, documents and reports through the same
+    module, which alone says whether a clock is running, due soon, overdue, done or stopped.
+    """
+
+    class Kind(models.TextChoices):
+        SIGN = "sign", _("签收")
+        REPLY = "reply", _("答复（回应）")
+        FEEDBACK = "feedback", _("反馈办理情况")
+        BACKFILL = "backfill", _("补填交办单")
+        AUTHORITATIVE_INFO = "authoritative_info", _("发布权威信息（5小时内）")
+        PRESS_CONFERENCE = "press_conference", _("举行新闻发布会（24小时内）")
+        CONTINUED_RELEASE = "continued_release", _("持续发布权威信息")
+
+    class Owner(models.TextChoices):
+        UNIT = "unit", _("承办单位")
+        CAC = "cac", _("网信办")
+
+    class Measure(models.TextChoices):
+        WORKING = "working", _("工作时间")
+        NATURAL = "natural", _("自然时间")
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="clocks")
+    kind = models.CharField(_("事项"), max_length=24, choices=Kind.choices)
+    # The n-th clock of its kind on the form: feedback again after 退回重办, each release.
+    round = models.PositiveSmallIntegerField(_("轮次"), default=1)
+    owner = models.CharField(_("责任方"), max_length=8, choices=Owner.choices)
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("责任单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="clocks",
+    )
+    milestone = models.OneToOneField(
+        Milestone, null=True, blank=True, on_delete=models.PROTECT, related_name="clock"
+    )
+    measure = models.CharField(_("计时方式"), max_length=8, choices=Measure.choices)
+    started_at = models.DateTimeField(_("开始时间"))
+    due_at = models.DateTimeField(_("时限"))
+    original_due_at = models.DateTimeField(_("原定时限"))
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    stopped_at = models.DateTimeField(_("停止时间"), null=True, blank=True)
+    stop_reason = models.CharField(_("停止原因"), max_length=200, blank=True)
+    # When the sweep announced this clock as due soon / missed (each once; reset by an extension).
+    warned_at = models.DateTimeField(null=True, blank=True)
+    missed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("办理时钟")
+        verbose_name_plural = _("办理时钟")
+        ordering: ClassVar[list[str]] = ["due_at", "pk"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["assignment", "kind", "round"], name="uniq_clock_round"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(done_at__isnull=True) | models.Q(stopped_at__isnull=True),
+                name="clock_done_or_stopped",
+            ),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            # "Which clocks are open and due before T": the ladder's and the reports' question.
+            models.Index(
+                fields=["due_at"],
+                name="clock_open_due_idx",
+                condition=models.Q(done_at__isnull=True, stopped_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} {self.get_kind_display()} #{self.round}"

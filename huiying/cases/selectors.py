@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, replace
-
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from huiying.accounts.roles import Principal
+from huiying.cases import clocks
 from huiying.cases.models import (
     Assignment,
+    Clock,
     ExtensionRequest,
-    Milestone,
     RequestStatus,
     Status,
 )
-from huiying.cases.permissions import CAC_ONLY_STATES
+from huiying.cases.permissions import CAC_ONLY_STATES, sees_drafts
 from huiying.cases.transitions import ACTIVE_UNIT_STATES, TERMINAL_STATES
 from huiying.common.models import AuditEvent
 
@@ -35,9 +32,6 @@ LIST_FIELDS = (
     "created_at",
     "submitted_at",
     "issued_at",
-    "sign_deadline",
-    "reply_deadline",
-    "feedback_deadline",
     "responded_at",
     "signed_at",
     "feedback_at",
@@ -49,7 +43,8 @@ def visible_forms(principal: Principal) -> QuerySet[Assignment]:
         return Assignment.objects.none()
     qs = Assignment.objects.all()
     if principal.sees_all:
-        return qs
+        # 督查室 and 政府办 oversee every issued form; drafts are 网信办's own work.
+        return qs if sees_drafts(principal) else qs.exclude(status__in=CAC_ONLY_STATES)
     if not principal.own_unit_ids and not principal.subtree_paths:
         return Assignment.objects.none()
     # Units see issued work only: drafts and forms under review belong to 网信办.
@@ -80,20 +75,26 @@ def reviewer_queue(principal: Principal) -> QuerySet[Assignment]:
 
 
 def handler_inbox(principal: Principal) -> QuerySet[Assignment]:
-    """Open forms of the units this person acts for, the most urgent first."""
+    """Open forms of the units this person acts for: the one whose next deadline of the unit's
+    own comes first, first."""
     if not principal.acting_unit_ids:
         return Assignment.objects.none()
-    return _listing(
-        Assignment.objects.filter(
-            unit_id__in=sorted(principal.acting_unit_ids),
-            status__in=[
-                *ACTIVE_UNIT_STATES,
-                S.PHONE_ASSIGNED,
-                S.RELIEF_REQUESTED,
-                S.FEEDBACK_FILED,
-            ],
+    next_due = (
+        clocks.open_clocks()
+        .filter(assignment=OuterRef("pk"), owner=Clock.Owner.UNIT)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    return (
+        _listing(
+            Assignment.objects.filter(
+                unit_id__in=sorted(principal.acting_unit_ids),
+                status__in=[*ACTIVE_UNIT_STATES, S.RELIEF_REQUESTED, S.FEEDBACK_FILED],
+            )
         )
-    ).order_by("feedback_deadline", "pk")
+        .annotate(next_due=Subquery(next_due))
+        .order_by(F("next_due").asc(nulls_last=True), "pk")
+    )
 
 
 def drafter_list(principal: Principal, *, actor_id: int) -> QuerySet[Assignment]:
@@ -104,62 +105,9 @@ def drafter_list(principal: Principal, *, actor_id: int) -> QuerySet[Assignment]
     ).order_by("-created_at")
 
 
-@dataclass(frozen=True)
-class Clock:
-    key: str
-    label: str
-    due_at: dt.datetime | None
-    done_at: dt.datetime | None
-    # A closed, reassigned or withdrawn form stops its clocks: nothing is overdue any more.
-    stopped: bool = False
-
-    @property
-    def state(self) -> str:
-        """done / late_done / stopped / overdue / due_soon / running / none."""
-        if self.due_at is None:
-            return "none"
-        if self.done_at is not None:
-            return "late_done" if self.done_at > self.due_at else "done"
-        if self.stopped:
-            return "stopped"
-        remaining = self.due_at - timezone.now()
-        if remaining.total_seconds() < 0:
-            return "overdue"
-        if remaining <= dt.timedelta(hours=2):
-            return "due_soon"
-        return "running"
-
-    @property
-    def remaining_seconds(self) -> int | None:
-        if self.due_at is None or self.done_at is not None or self.stopped:
-            return None
-        return int((self.due_at - timezone.now()).total_seconds())
-
-
-def clocks(form: Assignment) -> list[Clock]:
-    rows: list[Clock] = []
-    if form.backfill_deadline is not None:
-        backfilled_at = (
-            AuditEvent.objects.filter(
-                object_type="assignment", object_id=str(form.pk), action="assignment.backfill"
-            )
-            .values_list("created_at", flat=True)
-            .first()
-        )
-        rows.append(Clock("backfill", "补填交办单", form.backfill_deadline, backfilled_at))
-    rows.append(Clock("sign", "签收", form.sign_deadline, form.signed_at))
-    rows.append(Clock("reply", "答复（回应）", form.reply_deadline, form.responded_at))
-    rows.append(Clock("feedback", "反馈办理情况", form.feedback_deadline, form.feedback_at))
-    for ms in form.milestones.all():
-        label = (
-            ms.get_kind_display()
-            if ms.kind != Milestone.Kind.CONTINUED_RELEASE
-            else f"持续发布（第{ms.sequence}次）"
-        )
-        rows.append(Clock(f"milestone-{ms.pk}", label, ms.due_at, ms.done_at))
-    if form.status in TERMINAL_STATES:
-        rows = [replace(c, stopped=True) for c in rows]
-    return rows
+def clocks_of(form: Assignment) -> list[clocks.ClockView]:
+    """Every clock of the form, as the clocks module states them (the form page, documents)."""
+    return clocks.for_form(form)
 
 
 def timeline(form: Assignment) -> QuerySet[AuditEvent]:

@@ -1,15 +1,17 @@
 """Every write to an assignment form: one function per step, one transaction, one audit event.
 
-Each step is checked against the transitions table (state and role) after the form row has
-been locked, so two people acting on the same form at the same moment are serialised and the
-second one gets a clear refusal instead of a silent double change.
+Each step is checked by ``abilities.check`` (the transitions table's state and role, four
+eyes, and the data conditions) after the form row has been locked, so two people acting on the
+same form at the same moment are serialised and the second one gets a clear refusal instead of
+a silent double change. The step's clocks move in the same transaction (``clocks``), and what
+others must hear about is an outbox event written there too (``assignment.<action>``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -18,18 +20,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from huiying.accounts.roles import principal_for
+from huiying.cases import abilities, clocks
 from huiying.cases.content import content_hash
-from huiying.cases.deadlines import (
-    continued_release_interval,
-    create_emergency_milestones,
-    set_clocks,
-)
 from huiying.cases.models import (
     EMERGENCY_CATEGORIES,
     Assignment,
+    AssignmentEditor,
     Attachment,
     CaseThread,
     Category,
+    Clock,
     ExtensionRequest,
     Feedback,
     FormNumberSequence,
@@ -45,9 +45,8 @@ from huiying.cases.models import (
     Status,
     ThreadNote,
 )
-from huiying.cases.permissions import may
-from huiying.cases.signals import assignment_changed
-from huiying.cases.transitions import BY_ACTION, PRIOR, Transition, transition_for
+from huiying.cases.transitions import BY_ACTION, PRIOR, Transition
+from huiying.common import outbox
 from huiying.common.audit import record_event
 from huiying.common.errors import IllegalTransition, InvalidInput, NotAllowed
 from huiying.orgs.models import Unit
@@ -80,18 +79,40 @@ def _lock(form: Assignment) -> Assignment:
 def _guard(
     *, form: Assignment, action: str, actor: User, reason: str = ""
 ) -> tuple[Assignment, Transition]:
-    """Lock the form, then check state, role and reason against the transitions table."""
-    t = transition_for(action)
+    """Lock the form, then ask ``abilities`` whether this person may take the step now."""
     locked = _lock(form)
-    if locked.status not in t.sources:
-        raise IllegalTransition(
-            f"交办单「{locked}」当前状态为“{_status_label(locked.status)}”，不能执行“{t.label}”。"
-        )
-    if not may(principal_for(actor), locked, t):
-        raise NotAllowed(f"您没有权限对交办单「{locked}」执行“{t.label}”。")
+    t = abilities.check(principal_for(actor), locked, action)
     if t.reason_required and not reason.strip():
         raise InvalidInput(f"“{t.label}”必须填写理由。")
     return locked, t
+
+
+def _guard_set(
+    *, form: Assignment, action: str, actor: User, reason: str = ""
+) -> tuple[list[Assignment], Transition]:
+    """Submit, return and issue take a matter's forms as one set (R1.4): the form asked for
+    and its siblings in the same status, lead first, each checked, all or none."""
+    first, t = _guard(form=form, action=action, actor=actor, reason=reason)
+    siblings = list(
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("unit")
+        .filter(thread_id=first.thread_id, status=first.status)
+        .exclude(pk=first.pk)
+        .order_by("pk")
+    )
+    who = principal_for(actor)
+    for sibling in siblings:
+        abilities.check(who, sibling, action)
+    ordered = sorted([first, *siblings], key=lambda f: (not f.is_lead, f.pk))
+    return ordered, t
+
+
+def _edited_by(form: Assignment, actor: User) -> None:
+    """Remember everyone who wrote the draft's content: none of them may issue it (R3.5)."""
+    now = timezone.now()
+    updated = AssignmentEditor.objects.filter(assignment=form, user_id=actor.pk).update(last_at=now)
+    if not updated:
+        AssignmentEditor.objects.create(assignment=form, user=actor, first_at=now, last_at=now)
 
 
 def _snapshot(form: Assignment, fields: Iterable[str]) -> dict[str, Any]:
@@ -109,7 +130,7 @@ def _finish(
     reason: str = "",
     meta: Mapping[str, Any] | None = None,
 ) -> Assignment:
-    """Save the changed fields, write the audit event, and announce the change after commit."""
+    """Save the changed fields, write the audit event and the outbox event of the step."""
     # Always touched: a request, milestone or note is a change that API clients poll for.
     form.save(update_fields=sorted({*update_fields, "updated_at"}))
     after = _snapshot(form, before.keys())
@@ -123,11 +144,19 @@ def _finish(
         reason=reason,
         meta=meta,
     )
-    form_id, actor_id = form.pk, getattr(actor, "pk", None)
-    transaction.on_commit(
-        lambda: assignment_changed.send(
-            sender=Assignment, assignment_id=form_id, action=action, actor_id=actor_id
-        )
+    outbox.emit(
+        f"assignment.{action}",
+        aggregate_type="assignment",
+        aggregate_id=form.pk,
+        payload={
+            "assignment": form.pk,
+            "number": form.number,
+            "unit": form.unit_id,
+            "thread": form.thread_id,
+            "status": form.status,
+            **dict(meta or {}),
+        },
+        actor=actor,
     )
     return form
 
@@ -223,6 +252,69 @@ def _require_cac_drafter(actor: User) -> None:
         raise NotAllowed("只有网信办监测员或审核人可以拟制交办单。")
 
 
+# --- files -----------------------------------------------------------------------------------
+
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+ALLOWED_ATTACHMENT_TYPES = {
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".webp",
+    ".pdf",
+    ".doc",
+    ".docx",
+    ".xls",
+    ".xlsx",
+    ".txt",
+}
+
+
+def _check_upload(upload: UploadedFile) -> str:
+    name = (upload.name or "附件").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in ALLOWED_ATTACHMENT_TYPES:
+        raise InvalidInput(f"不支持的附件类型：{suffix or '无扩展名'}（{name}）")
+    if (upload.size or 0) > MAX_ATTACHMENT_BYTES:
+        raise InvalidInput(f"附件不能超过 20 MB：{name}")
+    return name
+
+
+def _store_files(
+    form: Assignment,
+    actor: User,
+    uploads: Sequence[UploadedFile],
+    *,
+    response: Response | None = None,
+    feedback: Feedback | None = None,
+) -> list[Attachment]:
+    """Store uploads with their SHA-256; all are checked before any is written."""
+    names = [_check_upload(u) for u in uploads]
+    stored = []
+    for upload, name in zip(uploads, names, strict=True):
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        stored.append(
+            Attachment.objects.create(
+                assignment=form,
+                response=response,
+                feedback=feedback,
+                file=upload,
+                name=name,
+                sha256=digest.hexdigest(),
+                size=upload.size or 0,
+                uploaded_by=actor,
+            )
+        )
+    return stored
+
+
+def _files_meta(files: Iterable[Attachment]) -> list[dict[str, Any]]:
+    return [{"attachment": a.pk, "name": a.name, "sha256": a.sha256} for a in files]
+
+
 # --- creation -----------------------------------------------------------------------------
 
 
@@ -266,6 +358,7 @@ def assignment_create(
             thread=thread, unit=unit, is_lead=is_lead, drafter=actor, status=Status.DRAFT, **fields
         )
         _add_sources(form, sources)
+        _edited_by(form, actor)
         forms.append(
             _finish(
                 form=form,
@@ -286,6 +379,7 @@ def form_edit(*, form: Assignment, actor: User, **fields: Any) -> Assignment:
     before = _snapshot(locked, fields)
     for name, value in fields.items():
         setattr(locked, name, value)
+    _edited_by(locked, actor)
     return _finish(
         form=locked, action="edit", actor=actor, before=before, update_fields=list(fields)
     )
@@ -308,7 +402,9 @@ def form_phone_assign(
     reply_channel: str = ReplyChannel.SAME_PLATFORM,
     sources: Iterable[Mapping[str, Any]] = (),
 ) -> Assignment:
-    """R3.4: record the phone call first; the clocks run from the call; back-fill comes later."""
+    """R3.4: the phone call is the assignment. The form is issued at the call: the unit signs
+    and works at once, its clocks run from the call; back-filling the written form is 网信办's
+    own obligation, with its own clock."""
     if not principal_for(actor).is_cac:
         raise NotAllowed("只有网信办可以电话交办。")
     if category not in EMERGENCY_CATEGORIES:
@@ -317,6 +413,8 @@ def form_phone_assign(
         raise InvalidInput("通话时间无效（须带时区，且不能晚于当前时间）。")
     if not callee_name.strip() or not content.strip():
         raise InvalidInput("请填写接听人和通话内容。")
+    if not unit.is_active:
+        raise InvalidInput(f"单位“{unit}”已停用。")
     fields = {
         "title": title,
         "summary": summary,
@@ -326,12 +424,9 @@ def form_phone_assign(
     }
     _validate_fields(fields)
     thread = CaseThread.objects.create(title=title[:200])
-    form = Assignment(
-        thread=thread, unit=unit, drafter=actor, status=Status.PHONE_ASSIGNED, **fields
-    )
+    form = Assignment(thread=thread, unit=unit, drafter=actor, status=Status.ISSUED, **fields)
     form.issued_at = called_at
-    set_clocks(form, called_at)
-    form.backfill_deadline = called_at + dt.timedelta(hours=settings.HUIYING_BACKFILL_HOURS)
+    form.submitted_at = called_at
     form.save(force_insert=True)
     _add_sources(form, sources)
     PhoneAssignment.objects.create(
@@ -343,7 +438,9 @@ def form_phone_assign(
         content=content.strip(),
         reported_to_leaders=reported_to_leaders.strip(),
     )
-    create_emergency_milestones(form, called_at)
+    clocks.start_unit_clocks(form, called_at)
+    clocks.start_backfill(form, called_at)
+    form.save(update_fields=["reply_deadline", "feedback_deadline"])
     return _finish(
         form=form,
         action="phone_assign",
@@ -359,74 +456,136 @@ def form_phone_assign(
 
 @transaction.atomic
 def form_submit(*, form: Assignment, actor: User) -> Assignment:
-    locked, t = _guard(form=form, action="submit", actor=actor)
-    if not locked.source_items.exists():
-        raise InvalidInput("请至少附上一条舆情信息（链接或内容）再提交审核。")
-    return _move(
-        form=locked, action="submit", actor=actor, target=t.target or "", stamp="submitted_at"
-    )
+    """Submit the draft and its co-units' drafts together: a matter is reviewed as one."""
+    forms, t = _guard_set(form=form, action="submit", actor=actor)
+    ids = [f.pk for f in forms]
+    for f in forms:
+        _move(
+            form=f,
+            action="submit",
+            actor=actor,
+            target=t.target or "",
+            stamp="submitted_at",
+            meta={"set": ids},
+        )
+    return next(f for f in forms if f.pk == form.pk)
 
 
 @transaction.atomic
 def form_return(*, form: Assignment, actor: User, reason: str) -> Assignment:
-    locked, t = _guard(form=form, action="return", actor=actor, reason=reason)
-    return _move(form=locked, action="return", actor=actor, target=t.target or "", reason=reason)
+    forms, t = _guard_set(form=form, action="return", actor=actor, reason=reason)
+    ids = [f.pk for f in forms]
+    for f in forms:
+        _move(
+            form=f,
+            action="return",
+            actor=actor,
+            target=t.target or "",
+            reason=reason,
+            meta={"set": ids},
+        )
+    return next(f for f in forms if f.pk == form.pk)
 
 
-@transaction.atomic
-def form_issue(*, form: Assignment, actor: User) -> Assignment:
-    locked, t = _guard(form=form, action="issue", actor=actor)
-    if locked.drafter_id == actor.pk:
-        raise NotAllowed("拟稿人不能审核自己拟制的交办单。")
-    now = timezone.now()
-    before = _snapshot(locked, ["number", "reviewer", "reply_deadline", "feedback_deadline"])
-    fields = _number(locked, now)
-    locked.reviewer = actor
-    locked.issued_at = now
-    fields += ["reviewer", "issued_at", *set_clocks(locked, now)]
-    create_emergency_milestones(locked, now)
-    locked.issued_content_hash = content_hash(locked)
-    fields.append("issued_content_hash")
-    return _move(
-        form=locked,
+def _issue_one(
+    form: Assignment, actor: User, t: Transition, now: dt.datetime, ids: list[int]
+) -> None:
+    before = _snapshot(form, ["number", "reviewer", "reply_deadline", "feedback_deadline"])
+    fields = _number(form, now)
+    form.reviewer = actor
+    form.issued_at = now
+    clocks.start_unit_clocks(form, now)
+    form.issued_content_hash = content_hash(form)
+    fields += [
+        "reviewer",
+        "issued_at",
+        "reply_deadline",
+        "feedback_deadline",
+        "issued_content_hash",
+    ]
+    _move(
+        form=form,
         action="issue",
         actor=actor,
         target=t.target or "",
         extra_fields=fields,
         before=before,
+        meta={"set": ids},
     )
 
 
 @transaction.atomic
-def form_backfill(*, form: Assignment, actor: User, **fields: Any) -> Assignment:
-    """Complete a phoned-in form; its clocks keep running from the call."""
-    locked, t = _guard(form=form, action="backfill", actor=actor)
+def form_issue(*, form: Assignment, actor: User) -> Assignment:
+    """Issue the matter's forms under review as one set; each gets its own number, lead first."""
+    forms, t = _guard_set(form=form, action="issue", actor=actor)
+    now = timezone.now()
+    ids = [f.pk for f in forms]
+    for f in forms:
+        _issue_one(f, actor, t, now, ids)
+    return next(f for f in forms if f.pk == form.pk)
+
+
+@transaction.atomic
+def form_backfill(
+    *,
+    form: Assignment,
+    actor: User,
+    sources: Iterable[Mapping[str, Any]] = (),
+    uploads: Sequence[UploadedFile] = (),
+    **fields: Any,
+) -> Assignment:
+    """Complete a phoned-in form in writing: its content, its posts and files, its number.
+
+    The unit's clocks keep running from the call; this ends 网信办's own back-fill clock.
+    """
+    locked, _t = _guard(form=form, action="backfill", actor=actor)
     _validate_fields(fields)
+    if fields.get("category", locked.category) not in EMERGENCY_CATEGORIES:
+        raise InvalidInput("电话交办的类别必须是三类紧急舆情之一。")
     before = _snapshot(locked, [*fields, "number", "reviewer"])
     for name, value in fields.items():
         setattr(locked, name, value)
-    changed = [*fields, *_number(locked, timezone.now())]
-    locked.reviewer = actor
-    if not locked.source_items.exists() and not locked.summary.strip():
+    _add_sources(locked, sources)
+    files = _store_files(locked, actor, uploads)
+    if not locked.source_items.exists():
+        raise InvalidInput("补填时请附上至少一条舆情信息（链接或内容）。")
+    if not locked.summary.strip():
         raise InvalidInput("补填时请填写舆情摘要。")
+    now = timezone.now()
+    changed = [*fields, *_number(locked, now)]
+    locked.reviewer = actor
+    phone = PhoneAssignment.objects.select_for_update().get(assignment=locked)
+    phone.backfilled_at, phone.backfilled_by = now, actor
+    phone.save(update_fields=["backfilled_at", "backfilled_by"])
+    backfill = clocks.finish(locked, Clock.Kind.BACKFILL, now)
+    for kind, name in (
+        (Clock.Kind.REPLY, "reply_deadline"),
+        (Clock.Kind.FEEDBACK, "feedback_deadline"),
+    ):
+        if name in fields and fields[name] is not None:
+            clocks.retime(locked, kind, fields[name])
+    # Raised to severity Ⅰ/Ⅱ at back-fill: the R3.6 releases count from the call.
+    clocks.start_milestones(locked, phone.called_at)
+    _edited_by(locked, actor)
     locked.issued_content_hash = content_hash(locked)
     changed += ["reviewer", "issued_content_hash"]
-    late = locked.backfill_deadline is not None and timezone.now() > locked.backfill_deadline
-    return _move(
+    return _finish(
         form=locked,
         action="backfill",
         actor=actor,
-        target=t.target or "",
-        extra_fields=changed,
         before=before,
-        meta={"late": late},
+        update_fields=changed,
+        meta={
+            "late": bool(backfill and backfill.done_at and backfill.done_at > backfill.due_at),
+            "files": _files_meta(files),
+        },
     )
 
 
 @transaction.atomic
 def form_amend(*, form: Assignment, actor: User, reason: str, **fields: Any) -> Assignment:
     """Change an issued form. The version and content hash move, so a signature over the old
-    content shows as signed-before-change."""
+    content shows as signed-before-change; a changed reply or feedback time restates its clock."""
     locked, _t = _guard(form=form, action="amend", actor=actor, reason=reason)
     if not fields:
         raise InvalidInput("没有要修改的内容。")
@@ -434,6 +593,12 @@ def form_amend(*, form: Assignment, actor: User, reason: str, **fields: Any) -> 
     before = _snapshot(locked, [*fields, "version"])
     for name, value in fields.items():
         setattr(locked, name, value)
+    for kind, name in (
+        (Clock.Kind.REPLY, "reply_deadline"),
+        (Clock.Kind.FEEDBACK, "feedback_deadline"),
+    ):
+        if fields.get(name) is not None:
+            clocks.retime(locked, kind, fields[name])
     locked.version += 1
     locked.issued_content_hash = content_hash(locked)
     return _finish(
@@ -465,6 +630,7 @@ def form_sign(
         content_hash=digest,
         content_version=locked.version,
     )
+    clocks.finish(locked, Clock.Kind.SIGN, now)
     _move(
         form=locked,
         action="sign",
@@ -481,8 +647,13 @@ def form_sign(
     return signature
 
 
-def _source_platforms(form: Assignment) -> set[str]:
-    return {p.strip() for p in form.source_items.values_list("platform", flat=True) if p.strip()}
+def source_platforms(form: Assignment) -> list[str]:
+    """Where the opinion appeared, first seen first: where the unit should respond (R4.1)."""
+    seen: dict[str, None] = {}
+    for p in form.source_items.order_by("pk").values_list("platform", flat=True):
+        if p.strip():
+            seen.setdefault(p.strip(), None)
+    return list(seen)
 
 
 @transaction.atomic
@@ -494,6 +665,7 @@ def form_respond(
     text: str,
     url: str = "",
     responded_at: dt.datetime | None = None,
+    uploads: Sequence[UploadedFile] = (),
 ) -> Response:
     locked, t = _guard(form=form, action="respond", actor=actor)
     if not platform.strip() or not text.strip():
@@ -501,7 +673,9 @@ def form_respond(
     when = responded_at or timezone.now()
     if timezone.is_naive(when) or when > timezone.now() + dt.timedelta(minutes=5):
         raise InvalidInput("回应时间无效（须带时区，且不能晚于当前时间）。")
-    platforms = _source_platforms(locked)
+    if locked.issued_at and when < locked.issued_at - dt.timedelta(days=30):
+        raise InvalidInput("回应时间早于交办时间过多，请核对。")
+    platforms = source_platforms(locked)
     matches = not platforms or platform.strip() in platforms
     response = Response.objects.create(
         assignment=locked,
@@ -512,6 +686,8 @@ def form_respond(
         matches_source_platform=matches,
         recorded_by=actor,
     )
+    files = _store_files(locked, actor, uploads, response=response)
+    clocks.finish(locked, Clock.Kind.REPLY, when)
     before: dict[str, Any] = {}
     extra: list[str] = []
     if locked.responded_at is None:
@@ -529,6 +705,7 @@ def form_respond(
             "response": response.pk,
             "platform": response.platform,
             "matches_source_platform": matches,
+            "files": _files_meta(files),
         },
     )
     return response
@@ -536,7 +713,13 @@ def form_respond(
 
 @transaction.atomic
 def form_file_feedback(
-    *, form: Assignment, actor: User, kind: str, text: str, outcome: str = ""
+    *,
+    form: Assignment,
+    actor: User,
+    kind: str,
+    text: str,
+    outcome: str = "",
+    uploads: Sequence[UploadedFile] = (),
 ) -> Feedback:
     locked, t = _guard(form=form, action="file_feedback", actor=actor)
     if kind not in Feedback.Kind.values:
@@ -549,21 +732,25 @@ def form_file_feedback(
             if kind == Feedback.Kind.HANDLED
             else "请说明暂不具备办理条件的原因。"
         )
+    now = timezone.now()
     feedback = Feedback.objects.create(
         assignment=locked,
         kind=kind,
         outcome=outcome,
         text=text.strip(),
         filed_by=actor,
-        filed_at=timezone.now(),
+        filed_at=now,
     )
+    files = _store_files(locked, actor, uploads, feedback=feedback)
+    clocks.finish(locked, Clock.Kind.FEEDBACK, now)
+    clocks.finish_reply_by_feedback(locked, now)
     _move(
         form=locked,
         action="file_feedback",
         actor=actor,
         target=t.target or "",
         stamp="feedback_at",
-        meta={"feedback": feedback.pk, "kind": kind},
+        meta={"feedback": feedback.pk, "kind": kind, "files": _files_meta(files)},
     )
     return feedback
 
@@ -580,7 +767,7 @@ def form_accept(*, form: Assignment, actor: User, reason: str = "") -> Assignmen
         feedback.review_result = "accepted"
         feedback.review_reason = reason
         feedback.save(update_fields=["review_result", "review_reason"])
-    return _move(
+    moved = _move(
         form=locked,
         action="accept",
         actor=actor,
@@ -588,6 +775,8 @@ def form_accept(*, form: Assignment, actor: User, reason: str = "") -> Assignmen
         stamp="closed_at",
         reason=reason,
     )
+    clocks.stop_open(moved, "已办结", moved.closed_at or timezone.now())
+    return moved
 
 
 @transaction.atomic
@@ -598,7 +787,15 @@ def form_send_back(*, form: Assignment, actor: User, reason: str) -> Assignment:
         feedback.review_result = "sent_back"
         feedback.review_reason = reason
         feedback.save(update_fields=["review_result", "review_reason"])
-    return _move(form=locked, action="send_back", actor=actor, target=t.target or "", reason=reason)
+    rework = clocks.start_rework(locked, timezone.now())
+    return _move(
+        form=locked,
+        action="send_back",
+        actor=actor,
+        target=t.target or "",
+        reason=reason,
+        meta={"feedback_due": rework.due_at.isoformat()},
+    )
 
 
 # --- relief, reassignment, extension, withdrawal ----------------------------------------------
@@ -609,6 +806,8 @@ def form_request_relief(
     *, form: Assignment, actor: User, reason: str, suggested_unit: Unit | None = None
 ) -> ReliefRequest:
     locked, t = _guard(form=form, action="request_relief", actor=actor, reason=reason)
+    if suggested_unit is not None and suggested_unit.pk == locked.unit_id:
+        raise InvalidInput("建议承办单位不能是本单位。")
     request = ReliefRequest.objects.create(
         assignment=locked,
         requested_by=actor,
@@ -646,7 +845,7 @@ def _decide(
 def form_refuse_relief(*, form: Assignment, actor: User, reason: str) -> Assignment:
     locked, t = _guard(form=form, action="refuse_relief", actor=actor, reason=reason)
     request = _pending_relief(locked)
-    if request is None:
+    if request is None:  # abilities refuse this already; kept for a form changed under the lock
         raise IllegalTransition("没有待审批的退回申请。")
     _decide(request, actor=actor, granted=False, reason=reason)
     assert t.target == PRIOR
@@ -660,9 +859,25 @@ def form_refuse_relief(*, form: Assignment, actor: User, reason: str) -> Assignm
     )
 
 
+def redraft_opinion(opinion: str, old: Unit, new: Unit) -> str:
+    """The old form's 交办意见 addressed to the new unit: names of the old unit become the new
+    one's; the reviewer edits the rest."""
+    text = opinion
+    for name, replacement in ((old.name, new.name), (old.short_name, new.short_name or new.name)):
+        if name:
+            text = text.replace(name, replacement)
+    return text
+
+
 @transaction.atomic
-def form_reassign(*, form: Assignment, actor: User, unit: Unit, reason: str) -> Assignment:
-    """Close this form as reassigned and issue a new one to ``unit`` at once, in the same thread."""
+def form_reassign(
+    *, form: Assignment, actor: User, unit: Unit, reason: str, cac_opinion: str | None = None
+) -> Assignment:
+    """Close this form as reassigned and issue a new one to ``unit`` at once, in the same thread.
+
+    The new form's 交办意见 is the one given (the page prefills it, redrafted for the new unit),
+    or the old one redrafted; its clocks start now.
+    """
     locked, t = _guard(form=form, action="reassign", actor=actor, reason=reason)
     if unit.pk == locked.unit_id:
         raise InvalidInput("改派单位不能与原承办单位相同。")
@@ -674,6 +889,9 @@ def form_reassign(*, form: Assignment, actor: User, unit: Unit, reason: str) -> 
         .exists()
     ):
         raise InvalidInput(f"“{unit}”在本事项中已有交办单。")
+    opinion = (cac_opinion if cac_opinion is not None else "").strip() or redraft_opinion(
+        locked.cac_opinion, locked.unit, unit
+    )
     request = _pending_relief(locked)
     if request is not None:
         _decide(request, actor=actor, granted=True, reason=reason)
@@ -687,7 +905,7 @@ def form_reassign(*, form: Assignment, actor: User, unit: Unit, reason: str) -> 
         category=locked.category,
         severity=locked.severity,
         reply_channel=locked.reply_channel,
-        cac_opinion=locked.cac_opinion,
+        cac_opinion=opinion,
         drafter=locked.drafter,
         reviewer=actor,
         reassigned_from=locked,
@@ -696,7 +914,6 @@ def form_reassign(*, form: Assignment, actor: User, unit: Unit, reason: str) -> 
         issued_at=now,
     )
     _number(new, now)
-    set_clocks(new, now)
     new.save(force_insert=True)
     _add_sources(
         new,
@@ -707,13 +924,23 @@ def form_reassign(*, form: Assignment, actor: User, unit: Unit, reason: str) -> 
                 "title": s.title,
                 "text": s.text,
                 "author": s.author,
+                "published_at": s.published_at,
             }
-            for s in locked.source_items.all()
+            for s in locked.source_items.order_by("pk")
         ],
     )
-    create_emergency_milestones(new, now)
+    for a in locked.attachments.filter(response__isnull=True, feedback__isnull=True):
+        Attachment.objects.create(
+            assignment=new,
+            file=a.file.name,
+            name=a.name,
+            sha256=a.sha256,
+            size=a.size,
+            uploaded_by=a.uploaded_by,
+        )
+    clocks.start_unit_clocks(new, now)
     new.issued_content_hash = content_hash(new)
-    new.save(update_fields=["issued_content_hash"])
+    new.save(update_fields=["issued_content_hash", "reply_deadline", "feedback_deadline"])
     _finish(
         form=new,
         action="issue",
@@ -723,7 +950,7 @@ def form_reassign(*, form: Assignment, actor: User, unit: Unit, reason: str) -> 
         reason=reason,
         meta={"reassigned_from": locked.pk},
     )
-    _move(
+    moved = _move(
         form=locked,
         action="reassign",
         actor=actor,
@@ -732,7 +959,18 @@ def form_reassign(*, form: Assignment, actor: User, unit: Unit, reason: str) -> 
         reason=reason,
         meta={"new_assignment": new.pk, "new_unit": unit.pk},
     )
+    clocks.stop_open(moved, f"已改派至{unit.name}", now)
     return new
+
+
+def _feedback_clock_due(form: Assignment) -> dt.datetime | None:
+    clock = (
+        clocks.open_clocks()
+        .filter(assignment_id=form.pk, kind=Clock.Kind.FEEDBACK)
+        .order_by("-round")
+        .first()
+    )
+    return clock.due_at if clock else None
 
 
 @transaction.atomic
@@ -742,11 +980,11 @@ def form_request_extension(
     locked, _t = _guard(form=form, action="request_extension", actor=actor, reason=reason)
     if timezone.is_naive(until):
         raise InvalidInput("延期时间必须带时区。")
-    current = locked.feedback_deadline
+    current = _feedback_clock_due(locked)
     if current is not None and until <= current:
         raise InvalidInput("申请延至的时间必须晚于当前反馈时限。")
-    if locked.extension_requests.filter(status=RequestStatus.PENDING).exists():
-        raise InvalidInput("已有待审批的延期申请。")
+    if until <= timezone.now():
+        raise InvalidInput("申请延至的时间必须晚于现在。")
     request = ExtensionRequest.objects.create(
         assignment=locked,
         requested_by=actor,
@@ -770,32 +1008,28 @@ def form_request_extension(
 def form_decide_extension(
     *, form: Assignment, actor: User, grant: bool, reason: str = ""
 ) -> ExtensionRequest:
+    """A granted extension moves the clocks' due times; their original due times stay, so a
+    report can say "on time against the extension, late against the first deadline"."""
     locked, _t = _guard(form=form, action="decide_extension", actor=actor)
     request = locked.extension_requests.filter(status=RequestStatus.PENDING).order_by("-pk").first()
-    if request is None:
+    if request is None:  # abilities refuse this already; kept for a form changed under the lock
         raise IllegalTransition("没有待审批的延期申请。")
     if not grant and not reason.strip():
         raise InvalidInput("驳回延期申请必须填写理由。")
     _decide(request, actor=actor, granted=grant, reason=reason)
-    before = _snapshot(locked, ["reply_deadline", "feedback_deadline"])
-    fields: list[str] = []
-    if grant:
-        # Extend what is still ahead of the unit: the reply clock if it has not responded yet.
-        if locked.responded_at is None and (
-            locked.reply_deadline is None or locked.reply_deadline < request.requested_until
-        ):
-            locked.reply_deadline = request.requested_until
-            fields.append("reply_deadline")
-        locked.feedback_deadline = request.requested_until
-        fields.append("feedback_deadline")
+    moved = clocks.extend(locked, request.requested_until) if grant else []
     _finish(
         form=locked,
         action="grant_extension" if grant else "refuse_extension",
         actor=actor,
-        before=before,
-        update_fields=fields,
+        before={},
+        update_fields=[],
         reason=reason,
-        meta={"extension_request": request.pk},
+        meta={
+            "extension_request": request.pk,
+            "until": request.requested_until.isoformat(),
+            "clocks": [{"kind": c.kind, "round": c.round} for c in moved],
+        },
     )
     return request
 
@@ -803,7 +1037,7 @@ def form_decide_extension(
 @transaction.atomic
 def form_withdraw(*, form: Assignment, actor: User, reason: str) -> Assignment:
     locked, t = _guard(form=form, action="withdraw", actor=actor, reason=reason)
-    return _move(
+    moved = _move(
         form=locked,
         action="withdraw",
         actor=actor,
@@ -811,6 +1045,8 @@ def form_withdraw(*, form: Assignment, actor: User, reason: str) -> Assignment:
         stamp="closed_at",
         reason=reason,
     )
+    clocks.stop_open(moved, "交办单已撤回", moved.closed_at or timezone.now())
+    return moved
 
 
 # --- emergency milestones, coordination, attachments --------------------------------------------
@@ -828,28 +1064,21 @@ def milestone_record(
 ) -> Milestone:
     locked, _t = _guard(form=milestone.assignment, action="record_milestone", actor=actor)
     ms = Milestone.objects.select_for_update().get(pk=milestone.pk)
-    if ms.done_at is not None:
+    clock = Clock.objects.select_for_update().filter(milestone=ms).first()
+    if clock is None or clock.done_at is not None:
         raise IllegalTransition("该节点已登记完成。")
+    if clock.stopped_at is not None:
+        raise IllegalTransition("该节点已停止计时。")
     if not place.strip():
         raise InvalidInput("请填写发布渠道或地点。")
     when = done_at or timezone.now()
     if timezone.is_naive(when) or when > timezone.now() + dt.timedelta(minutes=5):
         raise InvalidInput("完成时间无效。")
-    ms.done_at, ms.place, ms.url, ms.note, ms.recorded_by = (
-        when,
-        place.strip(),
-        url.strip(),
-        note.strip(),
-        actor,
-    )
-    ms.save(update_fields=["done_at", "place", "url", "note", "recorded_by"])
+    ms.place, ms.url, ms.note, ms.recorded_by = place.strip(), url.strip(), note.strip(), actor
+    ms.save(update_fields=["place", "url", "note", "recorded_by"])
+    clocks.finish_milestone(clock, when)
     if ms.kind == Milestone.Kind.CONTINUED_RELEASE:
-        Milestone.objects.create(
-            assignment=locked,
-            kind=Milestone.Kind.CONTINUED_RELEASE,
-            sequence=ms.sequence + 1,
-            due_at=when + continued_release_interval(),
-        )
+        clocks.start_next_release(locked, clock, when)
     _finish(
         form=locked,
         action="record_milestone",
@@ -861,7 +1090,7 @@ def milestone_record(
             "kind": ms.kind,
             "sequence": ms.sequence,
             "done_at": when.isoformat(),
-            "late": when > ms.due_at,
+            "late": when > clock.due_at,
             "place": ms.place,
         },
     )
@@ -890,54 +1119,29 @@ def thread_note_add(*, thread: CaseThread, actor: User, text: str) -> ThreadNote
         object_id=thread.pk,
         after={"note": note.pk, "unit": getattr(unit, "pk", None)},
     )
+    outbox.emit(
+        "thread.note",
+        aggregate_type="thread",
+        aggregate_id=thread.pk,
+        payload={"thread": thread.pk, "note": note.pk, "unit": getattr(unit, "pk", None)},
+        actor=actor,
+    )
     return note
-
-
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
-ALLOWED_ATTACHMENT_TYPES = {
-    ".png",
-    ".jpg",
-    ".jpeg",
-    ".gif",
-    ".webp",
-    ".pdf",
-    ".doc",
-    ".docx",
-    ".xls",
-    ".xlsx",
-    ".txt",
-}
 
 
 @transaction.atomic
 def attachment_add(*, form: Assignment, actor: User, upload: UploadedFile) -> Attachment:
     """Screenshots and documents of the source items; allowed while the form is a draft."""
     locked, _t = _guard(form=form, action="edit", actor=actor)
-    name = (upload.name or "附件").rsplit("/", 1)[-1][:200]
-    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if suffix not in ALLOWED_ATTACHMENT_TYPES:
-        raise InvalidInput(f"不支持的附件类型：{suffix or '无扩展名'}")
-    if (upload.size or 0) > MAX_ATTACHMENT_BYTES:
-        raise InvalidInput("附件不能超过 20 MB。")
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    attachment = Attachment.objects.create(
-        assignment=locked,
-        file=upload,
-        name=name,
-        sha256=digest.hexdigest(),
-        size=upload.size or 0,
-        uploaded_by=actor,
-    )
+    (attachment,) = _store_files(locked, actor, [upload])
+    _edited_by(locked, actor)
     _finish(
         form=locked,
         action="attach",
         actor=actor,
         before={},
         update_fields=[],
-        meta={"attachment": attachment.pk, "name": name, "sha256": attachment.sha256},
+        meta={"attachment": attachment.pk, "name": attachment.name, "sha256": attachment.sha256},
     )
     return attachment
 

@@ -49,11 +49,12 @@ def _t(
 
 
 ACTIVE_UNIT_STATES = {S.ISSUED, S.SIGNED, S.RESPONDED, S.REWORK}
+# Issued and not yet ended: the unit has work, 网信办 may still back-fill or record releases.
+LIVE_STATES = {*ACTIVE_UNIT_STATES, S.FEEDBACK_FILED, S.RELIEF_REQUESTED}
 OPEN_STATES = {
     S.DRAFT,
     S.IN_REVIEW,
     S.RETURNED,
-    S.PHONE_ASSIGNED,
     S.ISSUED,
     S.SIGNED,
     S.RESPONDED,
@@ -76,7 +77,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         danger=True,
     ),
     _t("issue", _("审核通过并交办"), {S.IN_REVIEW}, S.ISSUED, (By.REVIEWER,)),
-    _t("backfill", _("补填交办单"), {S.PHONE_ASSIGNED}, S.ISSUED, (By.CAC,)),
+    # The phone call is the assignment (R3.4): the unit works from it at once, and 网信办
+    # back-fills the written form whenever it can, whatever the unit has done meanwhile.
+    _t("backfill", _("补填交办单"), LIVE_STATES, None, (By.CAC,)),
     _t("amend", _("修改已交办内容"), ACTIVE_UNIT_STATES, None, (By.REVIEWER,), reason=True),
     _t("sign", _("签收"), {S.ISSUED}, S.SIGNED, (By.UNIT,)),
     _t("respond", _("登记回应"), {S.SIGNED, S.RESPONDED, S.REWORK}, S.RESPONDED, (By.UNIT,)),
@@ -135,7 +138,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(
         "record_milestone",
         _("登记应急发布"),
-        {S.PHONE_ASSIGNED, *ACTIVE_UNIT_STATES, S.FEEDBACK_FILED},
+        LIVE_STATES,
         None,
         (By.UNIT, By.CAC),
     ),
@@ -152,7 +155,7 @@ TRANSITIONS: tuple[Transition, ...] = (
 
 BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
 # Ways a form comes into being; not moves between states, but audited under these names too.
-CREATION_ACTIONS = {"create": S.DRAFT, "phone_assign": S.PHONE_ASSIGNED}
+CREATION_ACTIONS = {"create": S.DRAFT, "phone_assign": S.ISSUED}
 
 
 def transition_for(action: str) -> Transition:

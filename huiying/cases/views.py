@@ -6,11 +6,10 @@ views_create), show the services' messages. Every list is paginated at 50.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,12 +19,13 @@ from huiying.cases import selectors
 from huiying.cases.models import (
     Assignment,
     Category,
+    Clock,
     ExtensionRequest,
     ReliefRequest,
     RequestStatus,
     Status,
 )
-from huiying.cases.views_common import EVENT_LABELS, forbidden, principal
+from huiying.cases.views_common import EVENT_LABELS, decorate_rows, forbidden, principal
 from huiying.cases.views_detail import action_buttons
 from huiying.orgs.models import Unit
 
@@ -44,6 +44,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("cases:drafts")
     if p.sees_all:  # 督查室 and 政府办 oversee every unit's forms
         return redirect("cases:all")
+    if p.is_discipline:  # 监委: accountability referrals come with the supervision module
+        return render(request, "cases/discipline_home.html")
     if p.acting_unit_ids:
         return redirect("cases:inbox")
     if p.subtree_paths:
@@ -66,28 +68,14 @@ def _page(
     return Page([rows[pk] for pk in ids if pk in rows], ids_page.number, paginator)
 
 
-def _next_due(f: Assignment) -> dt.datetime:
-    """The earliest clock still running on a row: what makes it urgent."""
-    open_dues = [
-        due
-        for due, done in (
-            (f.sign_deadline, f.signed_at),
-            (f.reply_deadline, f.responded_at),
-            (f.feedback_deadline, f.feedback_at),
-        )
-        if due is not None and done is None
-    ]
-    return min(open_dues, default=dt.datetime.max.replace(tzinfo=dt.UTC))
-
-
 def inbox(request: HttpRequest) -> HttpResponse:
     p = principal(request)
     if not p.acting_unit_ids:
         return forbidden(request, _("只有承办单位人员可以查看收件箱。"))
     page = _page(request, selectors.handler_inbox(p))
-    # The selector orders by feedback deadline (index friendly); within the page the row whose
-    # next clock runs out first comes first, so an unsigned form is not buried under others.
-    rows = sorted(page.object_list, key=_next_due)
+    rows = list(page.object_list)
+    # The unit's own clocks only: 网信办's back-fill is not the unit's to be late for.
+    decorate_rows(p, rows, owner=Clock.Owner.UNIT)
     return render(request, "cases/inbox.html", {"page": page, "forms": rows, "now": timezone.now()})
 
 
@@ -139,6 +127,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = _page(request, selectors.reviewer_queue(p), count=counts["total"])
     rows = list(page.object_list)
     ids = [f.pk for f in rows]
+    facts = decorate_rows(p, rows)
     # The pending request of each row on this page: two small queries for 50 rows at most.
     extensions = {
         e.assignment_id: e
@@ -155,7 +144,11 @@ def queue(request: HttpRequest) -> HttpResponse:
     grouped: dict[str, list[dict[str, Any]]] = {key: [] for key, _l, _h in QUEUE_SECTIONS}
     for f in rows:
         section = SECTION_OF_STATUS.get(S(f.status), "extension")
-        buttons = [b for b in action_buttons(p, f) if b["t"].action in SECTION_ACTIONS[section]]
+        buttons = [
+            b
+            for b in action_buttons(p, f, facts[f.pk])
+            if b["t"].action in SECTION_ACTIONS[section]
+        ]
         grouped[section].append(
             {
                 "f": f,
@@ -181,17 +174,16 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-DRAFT_TABS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
-    ("", _("全部"), ()),
-    ("returned", _("已退回"), (S.RETURNED,)),
-    ("draft", _("草稿"), (S.DRAFT,)),
-    ("in_review", _("审核中"), (S.IN_REVIEW,)),
-    ("phone_assigned", _("待补填"), (S.PHONE_ASSIGNED,)),
-    (
-        "issued",
-        _("已交办跟踪"),
-        (S.ISSUED, S.SIGNED, S.RESPONDED, S.FEEDBACK_FILED, S.REWORK, S.RELIEF_REQUESTED),
-    ),
+ISSUED_TRACKED = (S.ISSUED, S.SIGNED, S.RESPONDED, S.FEEDBACK_FILED, S.REWORK, S.RELIEF_REQUESTED)
+# A phone assignment is issued at the call; until it is back-filled it is also 网信办's to do.
+BACKFILL_PENDING = Q(phone_assignment__isnull=False, phone_assignment__backfilled_at__isnull=True)
+DRAFT_TABS: tuple[tuple[str, Any, Q | None], ...] = (
+    ("", _("全部"), None),
+    ("returned", _("已退回"), Q(status=S.RETURNED)),
+    ("draft", _("草稿"), Q(status=S.DRAFT)),
+    ("in_review", _("审核中"), Q(status=S.IN_REVIEW)),
+    ("backfill", _("待补填"), BACKFILL_PENDING),
+    ("issued", _("已交办跟踪"), Q(status__in=ISSUED_TRACKED)),
 )
 
 
@@ -200,27 +192,25 @@ def drafts(request: HttpRequest) -> HttpResponse:
     if not p.is_cac_drafter:
         return forbidden(request, _("只有网信办监测员可以拟制交办单。"))
     mine = selectors.drafter_list(p, actor_id=int(request.user.pk or 0))
-    counts = dict(mine.order_by().values_list("status").annotate(n=Count("id")))
+    counts = mine.order_by().aggregate(
+        **{
+            f"n_{key or 'all'}": Count("id", filter=q) if q is not None else Count("id")
+            for key, _label, q in DRAFT_TABS
+        }
+    )
     tab = request.GET.get("tab", "")
     tabs = []
     shown = mine
-    for key, label, statuses in DRAFT_TABS:
+    for key, label, q in DRAFT_TABS:
         tabs.append(
-            {
-                "key": key,
-                "label": label,
-                "count": sum(counts.get(s, 0) for s in statuses)
-                if statuses
-                else sum(counts.values()),
-                "active": key == tab,
-            }
+            {"key": key, "label": label, "count": counts[f"n_{key or 'all'}"], "active": key == tab}
         )
-        if key == tab and statuses:
-            shown = mine.filter(status__in=statuses)
+        if key == tab and q is not None:
+            shown = mine.filter(q)
     page = _page(request, shown)
-    return render(
-        request, "cases/drafts.html", {"page": page, "forms": page.object_list, "tabs": tabs}
-    )
+    rows = list(page.object_list)
+    decorate_rows(p, rows)
+    return render(request, "cases/drafts.html", {"page": page, "forms": rows, "tabs": tabs})
 
 
 def all_forms(request: HttpRequest) -> HttpResponse:
@@ -237,13 +227,15 @@ def all_forms(request: HttpRequest) -> HttpResponse:
     if unit:
         qs = qs.filter(unit__code=unit)
     page = _page(request, qs)
+    rows = list(page.object_list)
+    decorate_rows(p, rows)
     units = Unit.objects.filter(p.units_q(), is_active=True).only("code", "name", "depth")
     return render(
         request,
         "cases/all.html",
         {
             "page": page,
-            "forms": page.object_list,
+            "forms": rows,
             "statuses": Status.choices,
             "categories": Category.choices,
             "units": units.order_by("path"),

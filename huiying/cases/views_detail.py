@@ -1,6 +1,6 @@
 """The form page and every step taken on it.
 
-Buttons come from available_transitions (the transitions table); every write goes through a
+Buttons come from abilities.allowed (the one answer to "what may I do now"); every write goes through a
 service, whose Chinese message is shown as it is. With htmx a step's small form opens inline
 and its answer replaces the part of the page that changed; without JavaScript the same URLs
 work as ordinary pages with POST and redirect.
@@ -20,13 +20,21 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from huiying.cases import selectors, services
+from huiying.cases import abilities, selectors, services
 from huiying.cases.forms import CONTENT_ACTIONS, action_form, needs_input, service_kwargs
-from huiying.cases.models import Assignment, RequestStatus, Status
-from huiying.cases.permissions import CAC_ONLY_STATES, available_transitions, can_view
-from huiying.cases.transitions import Transition, transition_for
-from huiying.cases.views_common import event_label, forbidden, is_htmx, principal, visible_form
+from huiying.cases.models import Assignment, Clock, RequestStatus, Status
+from huiying.cases.permissions import CAC_ONLY_STATES, can_view
+from huiying.cases.transitions import TERMINAL_STATES, Transition, transition_for
+from huiying.cases.views_common import (
+    decorate_rows,
+    event_label,
+    forbidden,
+    is_htmx,
+    principal,
+    visible_form,
+)
 from huiying.common.errors import DomainError, NotAllowed
+from huiying.orgs.models import Unit
 
 # Where a step was started from decides what an htmx answer replaces.
 ORIGINS = {"detail", "inbox", "queue"}
@@ -38,8 +46,10 @@ def _origin(request: HttpRequest) -> str:
     return value if value in ORIGINS else "detail"
 
 
-def action_buttons(p: Any, form: Assignment) -> list[dict[str, Any]]:
-    """The steps this person may take now, in table order.
+def action_buttons(
+    p: Any, form: Assignment, facts: abilities.Facts | None = None
+) -> list[dict[str, Any]]:
+    """The steps this person may take now (``abilities``), in table order.
 
     `direct` steps need no input and post at once; the others open a small form. The first
     step that is not a refusal is the primary button: what this person most likely came to do.
@@ -50,7 +60,7 @@ def action_buttons(p: Any, form: Assignment) -> list[dict[str, Any]]:
             "direct": not needs_input(t.action, reason_required=t.reason_required),
             "primary": False,
         }
-        for t in available_transitions(p, form)
+        for t in abilities.allowed(p, form, facts)
         if t.action != "record_milestone"  # recorded per milestone, in its own table
     ]
     first = next((b for b in buttons if not b["t"].danger), None)
@@ -74,36 +84,66 @@ def _timeline(form: Assignment) -> list[dict[str, Any]]:
     return rows
 
 
+def _milestones(form: Assignment, clock_views: list[Any]) -> list[dict[str, Any]]:
+    by_id = {v.id: v for v in clock_views}
+    rows = []
+    for c in Clock.objects.filter(assignment=form, milestone__isnull=False).select_related(
+        "milestone"
+    ):
+        rows.append({"m": c.milestone, "clock": by_id.get(c.pk)})
+    return sorted(rows, key=lambda r: (r["clock"].due_at, r["m"].pk) if r["clock"] else (None, 0))
+
+
 def detail_context(request: HttpRequest, form: Assignment, **extra: Any) -> dict[str, Any]:
     p = principal(request)
     signature, changed = selectors.signature_state(form)
-    transitions = available_transitions(p, form)
+    facts = abilities.facts_of(form)
+    steps = abilities.steps(p, form, facts)
+    transitions = [s.transition for s in steps if s.allowed]
+    clock_views = selectors.clocks_of(form)
+    siblings: list[dict[str, Any]] = [
+        {"f": f, "visible": can_view(p, f)}
+        for f in selectors.thread_forms(form)
+        # A co-unit's form still in review belongs to 网信办, like any draft.
+        if f.pk != form.pk and (p.is_cac or p.is_superuser or f.status not in CAC_ONLY_STATES)
+    ]
     return {
         "form": form,
-        "clocks": selectors.clocks(form),
-        "buttons": action_buttons(p, form),
+        "clocks": clock_views,
+        "buttons": action_buttons(p, form, facts),
+        # Steps this person could take here but for the data: shown with why, not as buttons.
+        "blocked": [
+            s
+            for s in steps
+            if s.refusal in (abilities.AUTHOR, abilities.CONDITION)
+            and s.action not in {"record_milestone", "decide_extension", "refuse_relief"}
+        ],
+        "phone_pending": facts.backfill_pending,
         "sources": form.source_items.order_by("pk"),
-        "attachments": form.attachments.order_by("pk"),
+        "attachments": form.attachments.filter(
+            response__isnull=True, feedback__isnull=True
+        ).order_by("pk"),
         "signature": signature,
         "changed_since_signing": changed,
-        "responses": form.responses.select_related("recorded_by"),
-        "feedbacks": form.feedbacks.select_related("filed_by"),
+        "responses": form.responses.select_related("recorded_by").prefetch_related("files"),
+        "feedbacks": form.feedbacks.select_related("filed_by").prefetch_related("files"),
         "extensions": form.extension_requests.select_related("requested_by", "decided_by"),
         "reliefs": form.relief_requests.select_related(
             "suggested_unit", "requested_by", "decided_by"
         ),
         "phone": getattr(form, "phone_assignment", None),
-        "milestones": form.milestones.all(),
+        "backfill_clock": next((c for c in clock_views if c.kind == Clock.Kind.BACKFILL), None),
+        "milestones": _milestones(form, clock_views),
         "may_record_milestone": any(t.action == "record_milestone" for t in transitions),
-        "siblings": [
-            {"f": f, "visible": can_view(p, f)}
-            for f in selectors.thread_forms(form)
-            # A co-unit's form still in review belongs to 网信办, like any draft.
-            if f.pk != form.pk and (p.sees_all or f.status not in CAC_ONLY_STATES)
-        ],
+        "siblings": siblings,
+        "set_size": 1 + sum(1 for row in siblings if row["f"].status == form.status),
+        # Coordination is for matters several units handle, while the matter is still open.
+        "show_thread": bool(siblings) or form.thread.notes.exists(),
         "notes": form.thread.notes.select_related("author", "unit"),
         "events": _timeline(form),
-        "may_note": p.is_cac or form.unit_id in p.acting_unit_ids,
+        "may_note": bool(siblings)
+        and form.status not in TERMINAL_STATES
+        and (p.is_cac or form.unit_id in p.acting_unit_ids),
         "may_attach": any(t.action == "edit" for t in transitions),
         **extra,
     }
@@ -141,18 +181,9 @@ def _panel_context(form: Assignment, name: str) -> dict[str, Any]:
     return {}
 
 
-def _refusal(form: Assignment, t: Transition) -> tuple[str, int]:
-    """Why a step not offered to this person is refused, worded as the services word it."""
-    if form.status not in t.sources:
-        return (
-            _t("交办单「%(form)s」当前状态为“%(status)s”，不能执行“%(action)s”。")
-            % {"form": form, "status": form.get_status_display(), "action": t.label},
-            400,
-        )
-    return (
-        _t("您没有权限对交办单「%(form)s」执行“%(action)s”。") % {"form": form, "action": t.label},
-        403,
-    )
+def _refusal(step: abilities.Step) -> tuple[str, int]:
+    """Why a step not offered to this person is refused: the same words the service raises."""
+    return step.reason, 403 if step.refusal in (abilities.ROLE, abilities.AUTHOR) else 400
 
 
 def _success(request: HttpRequest, form: Assignment, t: Transition, origin: str) -> HttpResponse:
@@ -164,8 +195,10 @@ def _success(request: HttpRequest, form: Assignment, t: Transition, origin: str)
         return redirect("cases:detail", pk=form.pk)
     fresh = _refresh(form)
     if origin == "inbox":
+        decorate_rows(principal(request), [fresh], owner=Clock.Owner.UNIT)
         return render(request, "cases/_inbox_card.html", {"f": fresh, "flash": flash})
     if origin == "queue":
+        decorate_rows(principal(request), [fresh])
         return render(request, "cases/_queue_row.html", {"row": {"f": fresh}, "flash": flash})
     return render(request, "cases/_detail.html", detail_context(request, fresh, flash=flash))
 
@@ -181,6 +214,7 @@ def _failure(
     if origin == "inbox":
         # The sign button sits in the row: the row itself shows why it did not work.
         fresh = _refresh(form)
+        decorate_rows(principal(request), [fresh], owner=Clock.Owner.UNIT)
         return render(
             request,
             "cases/_inbox_card.html",
@@ -201,9 +235,18 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         raise Http404(_("未知操作"))
     t = transition_for(name)
     origin = _origin(request)
-    offered = t in available_transitions(principal(request), form)
+    p = principal(request)
+    step = abilities.step(p, form, t, abilities.facts_of(form))
     data = request.POST if request.method == "POST" else None
-    inputs = action_form(name, reason_required=t.reason_required, data=data, current=form)
+    files = request.FILES if request.method == "POST" else None
+    inputs = action_form(
+        name,
+        reason_required=t.reason_required,
+        data=data,
+        files=files,
+        current=form,
+        platforms=services.source_platforms(form) if name == "respond" else None,
+    )
     context: dict[str, Any] = {
         "form": form,
         "t": t,
@@ -213,14 +256,27 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         "error": "",
         **_panel_context(form, name),
     }
-    if name == "reassign" and context.get("pending_relief") and data is None:
-        inputs.initial["unit"] = context["pending_relief"].suggested_unit_id
-    if not offered:
-        message, status = _refusal(form, t)
+    if name == "reassign":
+        if data is None:
+            _prefill_reassign(request, form, inputs, context.get("pending_relief"))
+        # Picking the new unit redrafts the opinion for it (htmx; without it, the service does).
+        inputs.fields["unit"].widget.attrs.update(
+            {
+                "hx-get": reverse("cases:action", args=[form.pk, name]),
+                "hx-trigger": "change",
+                "hx-target": "#id_cac_opinion-wrap",
+                "hx-swap": "outerHTML",
+            }
+        )
+    if not step.allowed:
+        message, status = _refusal(step)
         if request.method == "GET":
             return forbidden(request, message)
         return _failure(request, context | {"error": message}, origin, status)
     if request.method == "GET":
+        if name == "reassign" and request.GET.get("unit") and is_htmx(request):
+            # The unit picker changed: only the redrafted opinion is sent back.
+            return render(request, "cases/_field.html", {"field": inputs["cac_opinion"]})
         template = "cases/_action_form.html" if is_htmx(request) else "cases/action.html"
         return render(request, template, context)
     if not inputs.is_valid():
@@ -242,6 +298,19 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     except DomainError as exc:
         return _failure(request, context | {"error": exc.message}, origin, 400)
     return _success(request, form, t, origin)
+
+
+def _prefill_reassign(request: HttpRequest, form: Assignment, inputs: Any, relief: Any) -> None:
+    """The new unit (asked for, or suggested by the unit asking relief) and the opinion
+    redrafted for it, which the reviewer may edit (R1: the opinion names the unit)."""
+    asked = request.GET.get("unit", "")
+    unit_id = int(asked) if asked.isdigit() else (relief.suggested_unit_id if relief else None)
+    unit = Unit.objects.filter(pk=unit_id, is_active=True).first() if unit_id else None
+    if unit is not None:
+        inputs.initial["unit"] = unit.pk
+        inputs.initial["cac_opinion"] = services.redraft_opinion(form.cac_opinion, form.unit, unit)
+    else:
+        inputs.initial["cac_opinion"] = form.cac_opinion
 
 
 def _after_record(

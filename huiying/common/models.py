@@ -111,3 +111,64 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()} {self.name}"
+
+
+class OutboxEvent(models.Model):
+    """A domain event that other apps must hear about, written in the transaction of the change.
+
+    One row per event; one ``OutboxDelivery`` per consumer that subscribes to its topic, created
+    in the same transaction, so a consumer can never miss an event whose change committed.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    topic = models.CharField(_("主题"), max_length=64, db_index=True)
+    aggregate_type = models.CharField(_("对象类型"), max_length=64)
+    aggregate_id = models.CharField(_("对象编号"), max_length=64)
+    payload = models.JSONField(_("内容"), default=dict, blank=True)
+    actor_id = models.BigIntegerField(_("操作人"), null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("领域事件")
+        verbose_name_plural = _("领域事件（发件箱）")
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["aggregate_type", "aggregate_id"], name="outbox_aggregate_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.topic} {self.aggregate_type}:{self.aggregate_id}"
+
+
+class OutboxDelivery(models.Model):
+    """One consumer's handling of one event: pending until its handler has committed."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待处理")
+        DONE = "done", _("已处理")
+        FAILED = "failed", _("处理失败")
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    consumer = models.CharField(_("消费者"), max_length=64)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    available_at = models.DateTimeField(_("可处理时间"))
+    done_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("事件投递")
+        verbose_name_plural = _("事件投递")
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["event", "consumer"], name="uniq_outbox_delivery"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            # The drain's question: what is pending for this consumer, oldest first.
+            models.Index(
+                fields=["consumer", "available_at", "id"],
+                name="outbox_pending_idx",
+                condition=models.Q(state="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} ← #{self.event_id} {self.state}"

@@ -190,10 +190,16 @@ class DemoCity:
 
         tl.add(start, f"{m.key} create", create)
         issued_at: list[dt.datetime] = []
-        for index, target in enumerate(targets):
-            end = self.plan_review(m, target, partial(forms.__getitem__, index), start, pace)
-            if end is not None:
-                issued_at.append(end)
+        # A matter is reviewed and issued as one set (R1.4): the lead's review moves every
+        # unit's form; each unit then does its own part from the moment of issue.
+        issued = self.plan_review(m, story.lead, partial(forms.__getitem__, 0), start, pace)
+        if issued is not None:
+            at, reviewer = issued
+            issued_at.append(at)
+            self.plan_unit_work(m, story.lead, partial(forms.__getitem__, 0), at, pace, reviewer)
+            for index, target in enumerate(story.co, start=1):
+                form = partial(forms.__getitem__, index)
+                self.plan_unit_work(m, target, form, at, pace, reviewer)
         if m.notes and len(targets) > 1 and issued_at:
             at = pace.after(max(issued_at), 0.5)
             for note, target in zip(m.notes, targets, strict=False):
@@ -211,8 +217,8 @@ class DemoCity:
         form: Callable[[], Assignment],
         start: dt.datetime,
         pace: Pace,
-    ) -> dt.datetime | None:
-        """Drafted → in review → issued (or returned); then the unit's part. Returns issue time."""
+    ) -> tuple[dt.datetime, Any] | None:
+        """Drafted → in review → issued (or returned). Returns the issue time and the reviewer."""
         tl, gaps = self.timeline, GAPS[pace.gaps]
         if target.status == S.DRAFT:
             return None
@@ -231,8 +237,7 @@ class DemoCity:
             )
             return None
         tl.add(t, f"{m.key} issue", lambda: services.form_issue(form=form(), actor=reviewer))
-        self.plan_unit_work(m, target, form, t, pace, reviewer)
-        return t
+        return t, reviewer
 
     def plan_unit_work(
         self,
@@ -453,7 +458,12 @@ class DemoCity:
         self, form: Callable[[], Assignment], kind: str, actor: Any, place: str, url: str = ""
     ) -> None:
         ms = (
-            Milestone.objects.filter(assignment=form(), kind=kind, done_at__isnull=True)
+            Milestone.objects.filter(
+                assignment=form(),
+                kind=kind,
+                clock__done_at__isnull=True,
+                clock__stopped_at__isnull=True,
+            )
             .order_by("sequence")
             .first()
         )

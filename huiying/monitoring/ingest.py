@@ -33,6 +33,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from huiying.common import outbox
 from huiying.monitoring import keywords, normalize, search, segment, simhash
 from huiying.monitoring.models import (
     EngagementSample,
@@ -312,6 +313,18 @@ def _store(source: Source, prepared: list[_Prepared | None], now: dt.datetime) -
     new_items = [item for item, _ in created]
     _match_rules(new_items, now)
     match_watches(new_items, now)
+    if new_items:
+        # Analysis (and anyone else) hears of the batch once, with the ids it may load.
+        outbox.emit(
+            "item.collected",
+            aggregate_type="source",
+            aggregate_id=source.pk,
+            payload={
+                "source": source.pk,
+                "items": [i.pk for i in new_items if i.duplicate_of_id is None],
+                "duplicates": [i.pk for i in new_items if i.duplicate_of_id is not None],
+            },
+        )
     result.item_ids = list(
         dict.fromkeys(x.pk if isinstance(x, Item) else x for x in ids if x is not None)
     )

@@ -3,7 +3,8 @@
 While a watch is active every source polls at its ``watch_interval_seconds`` (see
 ``effective_interval``) and search-template sources add ``active_watch_keywords()`` to
 their queries. Ingestion calls ``match_watches`` for each stored batch, inside its
-transaction, so a match and its alerts exist as soon as the item does.
+transaction, so a match and its ``watch.matched`` event exist as soon as the item does; the
+alerts to the watch's people are one consumer of that event (``consumers.watch_alerts``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huiying.common import outbox
 from huiying.common.audit import record_event
 from huiying.monitoring import keywords
 from huiying.monitoring.access import is_monitor
@@ -147,7 +149,8 @@ def effective_interval(source: Source, now: dt.datetime | None = None) -> int:
 
 
 def match_watches(items: Iterable[Item], now: dt.datetime | None = None) -> list[WatchMatch]:
-    """Record matches of newly stored items against active watches, and alert their people.
+    """Record matches of newly stored items against active watches; each new fact (not a
+    repost) is announced as a ``watch.matched`` event in the same transaction.
 
     Duplicates (reposts) join the watch's timeline but alert nobody: the people were
     alerted for the original, and a burst of reposts must not bury the next new fact.
@@ -183,27 +186,21 @@ def match_watches(items: Iterable[Item], now: dt.datetime | None = None) -> list
             Q(watch_id__in={w.pk for w, _ in pairs}),
         ).select_related("item", "watch")
     )
-    members: dict[int, list[int]] = {}
-    for watch in {m.watch for m in matches}:
-        members[watch.pk] = list(watch.members.values_list("pk", flat=True))
-    alerts: list[WatchAlert] = []
-    alerted: list[int] = []
     for match in matches:
         if match.item.duplicate_of_id is not None:
             continue
-        for user_id in members.get(match.watch_id, []):
-            alerts.append(WatchAlert(user_id=user_id, watch_match=match, created_at=now))
-        alerted.append(match.pk)
-        log.warning(
-            "watch alert: watch %s 《%s》 matched item %s %s",
-            match.watch_id,
-            match.watch.title,
-            match.item_id,
-            match.item.title[:60],
+        # The watch's people hear of it through the outbox (huiying.monitoring.consumers).
+        outbox.emit(
+            "watch.matched",
+            aggregate_type="watch",
+            aggregate_id=match.watch_id,
+            payload={
+                "watch": match.watch_id,
+                "match": match.pk,
+                "item": match.item_id,
+                "title": match.item.title[:200],
+            },
         )
-    WatchAlert.objects.bulk_create(alerts, ignore_conflicts=True)
-    if alerted:
-        WatchMatch.objects.filter(pk__in=alerted).update(alerted_at=now)
     return matches
 
 

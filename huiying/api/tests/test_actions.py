@@ -16,7 +16,7 @@ from django.utils import timezone
 from huiying.api.tests.support import action_url, client_for, event_count, reload
 from huiying.cases import services
 from huiying.cases.models import Assignment, Milestone, Status
-from huiying.cases.tests.builders import to_status
+from huiying.cases.tests.builders import PHONE, to_status
 from huiying.cases.transitions import BY_ACTION
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,9 @@ def _extension_pending(city: Any, form: Assignment) -> None:
 
 def _first_milestone(form: Assignment) -> int:
     return (
-        Milestone.objects.filter(assignment=form).order_by("due_at").values_list("pk", flat=True)[0]
+        Milestone.objects.filter(assignment=form)
+        .order_by("clock__due_at")
+        .values_list("pk", flat=True)[0]
     )
 
 
@@ -45,7 +47,7 @@ STEPS: dict[str, tuple[str, str, dict[str, Any], str, Callable[..., Any] | None]
     "submit": (S.DRAFT, "monitor", {}, S.IN_REVIEW, None),
     "return": (S.IN_REVIEW, "reviewer", {"reason": "请补充链接"}, S.RETURNED, None),
     "issue": (S.IN_REVIEW, "reviewer", {}, S.ISSUED, None),
-    "backfill": (S.PHONE_ASSIGNED, "monitor", {"cac_opinion": "立即核实"}, S.ISSUED, None),
+    "backfill": (PHONE, "monitor", {"cac_opinion": "立即核实"}, S.ISSUED, None),
     "amend": (S.SIGNED, "reviewer", {"reason": "更正", "cac_opinion": "新意见"}, S.SIGNED, None),
     "sign": (S.ISSUED, "housing_handler", {}, S.SIGNED, None),
     "respond": (
@@ -83,13 +85,7 @@ STEPS: dict[str, tuple[str, str, dict[str, Any], str, Callable[..., Any] | None]
     ),
     "decide_extension": (S.SIGNED, "reviewer", {"grant": True}, S.SIGNED, _extension_pending),
     "withdraw": (S.ISSUED, "reviewer", {"reason": "重复交办"}, S.WITHDRAWN, None),
-    "record_milestone": (
-        S.PHONE_ASSIGNED,
-        "district_handler",
-        {"place": "南通发布微博"},
-        S.PHONE_ASSIGNED,
-        None,
-    ),
+    "record_milestone": (PHONE, "district_handler", {"place": "南通发布微博"}, S.ISSUED, None),
 }
 
 
@@ -164,15 +160,18 @@ def test_granting_an_extension_moves_the_feedback_deadline(city: Any) -> None:
             {"until": "明天", "reason": "x"},
             "until",
         ),
-        ("decide_extension", S.SIGNED, "reviewer", {}, "grant"),
+        ("decide_extension", "extension_pending", "reviewer", {}, "grant"),
         ("edit", S.DRAFT, "monitor", {"category": "gossip"}, "category"),
-        ("record_milestone", S.PHONE_ASSIGNED, "monitor", {"milestone": 1}, "place"),
+        ("record_milestone", PHONE, "monitor", {"milestone": 1}, "place"),
     ],
 )
 def test_bad_payloads_are_400_with_the_field_named(
     city: Any, action: str, start: str, role: str, payload: dict[str, Any], field: str
 ) -> None:
-    form = to_status(city, start)
+    # The step must be possible now for the payload to be what is wrong with it.
+    form = to_status(city, S.SIGNED if start == "extension_pending" else start)
+    if start == "extension_pending":
+        _extension_pending(city, form)
     events = event_count(form)
     response = client_for(city, role).post(action_url(form, action), payload, format="json")
     assert response.status_code == 400, response.json()
@@ -204,8 +203,8 @@ def test_the_services_own_checks_answer_400(city: Any) -> None:
 
 
 def test_a_milestone_of_another_form_is_refused(city: Any) -> None:
-    form = to_status(city, S.PHONE_ASSIGNED)
-    other = to_status(city, S.PHONE_ASSIGNED)
+    form = to_status(city, PHONE)
+    other = to_status(city, PHONE)
     response = client_for(city, "monitor").post(
         action_url(form, "record_milestone"),
         {"milestone": _first_milestone(other), "place": "新闻发布厅"},

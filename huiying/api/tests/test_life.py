@@ -164,7 +164,7 @@ def test_a_service_refusal_keeps_its_chinese_message(city: Any) -> None:
     assert response.status_code == 403
     assert response.json() == {
         "error": "not_allowed",
-        "message": "拟稿人不能审核自己拟制的交办单。",
+        "message": "拟稿人不能审核自己拟制的交办单，请由另一位审核人审核。",
     }
     assert Assignment.objects.get(pk=pk).status == Status.IN_REVIEW
 

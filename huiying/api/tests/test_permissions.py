@@ -48,7 +48,8 @@ ALL = {"draft", "in_review", "issued", "feedback_filed", "district_issued"}
 LISTED: dict[str, set[str]] = {
     "monitor": ALL,
     "reviewer": ALL,
-    "inspector": ALL,
+    # 督查室 oversees every issued form; drafts and forms in review are 网信办's own work.
+    "inspector": ALL - {"draft", "in_review"},
     "housing_handler": {"issued", "feedback_filed"},
     "housing_leader": {"issued", "feedback_filed"},
     "district_leader": {"district_issued"},
@@ -150,7 +151,7 @@ STEPS: list[tuple[str, str, dict[str, Any], dict[str, int]]] = [
         {
             "reviewer": 200,
             "monitor": 403,
-            "inspector": 403,  # sees everything, but is no reviewer
+            "inspector": 404,  # oversees issued forms; forms under review are 网信办's
             "housing_handler": 404,  # forms under review belong to 网信办
             "housing_leader": 404,
             "district_leader": 404,
@@ -182,7 +183,7 @@ STEPS: list[tuple[str, str, dict[str, Any], dict[str, int]]] = [
         {
             "monitor": 200,
             "reviewer": 200,  # reviewers draft too
-            "inspector": 403,
+            "inspector": 404,
             "housing_handler": 404,
             "housing_leader": 404,
             "district_leader": 404,

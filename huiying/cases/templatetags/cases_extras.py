@@ -13,11 +13,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from huiying.orgs.models import Membership
+from huiying.cases import clocks
+from huiying.cases.clocks import ClockView
+from huiying.orgs.models import Membership, Unit
 
 register = template.Library()
-
-DUE_SOON_SECONDS = 2 * 3600  # amber under two hours, as the selectors' clocks do
 
 
 def span(seconds: int) -> str:
@@ -47,65 +47,56 @@ def iso(value: dt.datetime | None) -> str:
     return timezone.localtime(value).isoformat() if value else ""
 
 
-def state(due: dt.datetime, now: dt.datetime) -> str:
-    left = (due - now).total_seconds()
-    return "overdue" if left < 0 else "due_soon" if left <= DUE_SOON_SECONDS else "running"
-
-
-ROW_CLOCKS = (
-    (gettext_lazy("签收"), "sign_deadline", "signed_at"),
-    (gettext_lazy("答复"), "reply_deadline", "responded_at"),
-    (gettext_lazy("反馈"), "feedback_deadline", "feedback_at"),
-)
+@register.simple_tag
+def row_clocks(f: Any) -> list[ClockView]:
+    """The open clocks of a list row: those the view attached (one query for the whole page),
+    else the form's own. A finished form has none: nothing runs on it."""
+    views = getattr(f, "clock_views", None)
+    if views is None:
+        views = clocks.for_form(f)
+    return [v for v in views if v.is_open]
 
 
 @register.simple_tag
-def row_clocks(f: Any) -> list[dict[str, Any]]:
-    """The clocks still running on a list row, from the row's own fields (no extra queries)."""
-    now = timezone.now()
-    rows = []
-    for label, due_field, done_field in ROW_CLOCKS:
-        due, done = getattr(f, due_field), getattr(f, done_field)
-        if due is None or done is not None:
-            continue
-        rows.append(
-            {
-                "label": label,
-                "due": due,
-                "state": state(due, now),
-                "seconds": int((due - now).total_seconds()),
-            }
-        )
-    return rows
-
-
-@register.simple_tag
-def clock(c: dict[str, Any]) -> str:
+def clock(c: ClockView) -> str:
     """One countdown of a list row (a tag, not an include: a page shows 150 of them)."""
-    due = c["due"]
-    stamp = iso(due)
-    deadline = format_html(' data-deadline="{}"', stamp) if c["seconds"] is not None else ""
+    stamp = iso(c.due_at)
     return format_html(
-        '<span class="clock {}"{}><span class="clock-label">{}</span> '
+        '<span class="clock {}" data-deadline="{}" data-soon="{}"><span class="clock-label">{}</span> '
         '<time datetime="{}">{}</time> <span class="clock-left">{}</span></span>',
-        c["state"],
-        deadline,
-        c["label"],
+        c.state,
         stamp,
-        date_format(timezone.localtime(due), "m-d H:i"),
-        remaining(c["seconds"]),
+        c.soon_seconds,
+        c.short_label,
+        stamp,
+        date_format(timezone.localtime(c.due_at), "m-d H:i"),
+        remaining(c.remaining_seconds),
     )
 
 
 @register.simple_tag
-def worst_state(clocks: list[dict[str, Any]]) -> str:
-    states = {c["state"] for c in clocks}
-    return "overdue" if "overdue" in states else "due_soon" if "due_soon" in states else ""
+def worst_state(views: list[ClockView]) -> str:
+    return clocks.worst(views)
 
 
 @register.simple_tag
 def system_name() -> str:
     return _("%(city)s网络政务舆情交办督办系统") % {"city": settings.HUIYING_CITY_NAME}
+
+
+# In the offices that oversee the process a "handler" membership is office staff, not a
+# unit's 承办人员: 督查室 staff are 督查人员.
+OFFICE_STAFF_LABELS: dict[str, Any] = {
+    Unit.Office.INSPECTION: gettext_lazy("督查人员"),
+    Unit.Office.GOVERNMENT_OFFICE: gettext_lazy("工作人员"),
+    Unit.Office.DISCIPLINE: gettext_lazy("监察人员"),
+}
+
+
+def _role_label(m: Membership) -> str:
+    if m.role == Membership.Role.HANDLER and m.unit.office in OFFICE_STAFF_LABELS:
+        return str(OFFICE_STAFF_LABELS[m.unit.office])
+    return str(m.get_role_display())
 
 
 @register.simple_tag
@@ -118,10 +109,10 @@ def user_roles(user: Any) -> list[str]:
         memberships = (
             Membership.objects.filter(user_id=user.pk, is_active=True, unit__is_active=True)
             .select_related("unit")
-            .only("role", "unit__name", "unit__short_name")
+            .only("role", "unit__name", "unit__short_name", "unit__office")
             .order_by("unit__path", "role")
         )
-        cached = [f"{m.unit.display_name} · {m.get_role_display()}" for m in memberships]
+        cached = [f"{m.unit.display_name} · {_role_label(m)}" for m in memberships]
         if not cached and user.is_superuser:
             cached = [_("系统管理员")]
         user._huiying_role_labels = cached

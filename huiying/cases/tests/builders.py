@@ -8,13 +8,28 @@ from typing import Any
 from django.utils import timezone
 
 from huiying.cases import services
-from huiying.cases.models import Assignment, Category, Feedback, ReplyChannel, Severity, Status
+from huiying.cases.models import (
+    Assignment,
+    Category,
+    Clock,
+    Feedback,
+    ReplyChannel,
+    Severity,
+    Status,
+)
 
 SOURCE = {
     "platform": "人民网地方领导留言板",
     "url": "https://liuyan.people.com.cn/threads/content?tid=1",
     "title": "小区加装电梯进展缓慢",
     "text": "崇川区某小区加装电梯申请半年无回音。",
+}
+
+
+PHONE_SOURCE = {
+    "platform": "微博",
+    "url": "https://weibo.example.cn/status/4981",
+    "text": "通州区某化工厂冒出浓烟，附近居民被疏散。",
 }
 
 
@@ -36,10 +51,15 @@ def draft(
     return forms[0]
 
 
+# Not a status any more: a phoned-in form is issued at the call and waits for its back-fill.
+PHONE = "phone_assigned"
+
+
 def to_status(city: Any, status: str, *, unit: Any = None, **fields: Any) -> Assignment:
-    """A fresh form of ``unit`` (default: the city housing bureau) brought to ``status``."""
+    """A fresh form of ``unit`` (default: the city housing bureau) brought to ``status``;
+    ``PHONE`` gives a phone assignment not yet back-filled."""
     S = Status
-    if status == S.PHONE_ASSIGNED:
+    if status == PHONE:
         return services.form_phone_assign(
             actor=city.monitor,
             unit=unit or city.district,
@@ -50,6 +70,7 @@ def to_status(city: Any, status: str, *, unit: Any = None, **fields: Any) -> Ass
             called_at=timezone.now() - dt.timedelta(minutes=10),
             callee_name="值班员",
             content="请立即核实并发布权威信息。",
+            sources=fields.get("sources", [PHONE_SOURCE]),
         )
     form = draft(city, unit=unit, **fields)
     if status == S.DRAFT:
@@ -104,3 +125,13 @@ def _handler_for(city: Any, form: Assignment) -> Any:
 
 def _reload(form: Assignment) -> Assignment:
     return Assignment.objects.get(pk=form.pk)
+
+
+def set_clock(
+    form: Assignment, kind: str, due: dt.datetime, *, allowed: dt.timedelta = dt.timedelta(days=1)
+) -> None:
+    """Test setup only: place a form's clock of ``kind`` where the test needs it, as if it had
+    been started ``allowed`` before it falls due."""
+    Clock.objects.filter(assignment=form, kind=kind).update(
+        due_at=due, original_due_at=due, started_at=due - allowed
+    )

@@ -20,7 +20,7 @@ from huiying.cases.models import (
     Severity,
     Status,
 )
-from huiying.cases.selectors import clocks, signature_state
+from huiying.cases.selectors import clocks_of, signature_state
 from huiying.cases.tests.builders import SOURCE, draft, to_status
 from huiying.common.audit import verify_chain
 from huiying.common.errors import IllegalTransition, InvalidInput, NotAllowed
@@ -89,7 +89,7 @@ def test_drafter_may_not_review_own_form(city: Any) -> None:
 
 def test_submit_needs_a_source_item(city: Any) -> None:
     form = draft(city, sources=[])
-    with pytest.raises(InvalidInput, match="舆情信息"):
+    with pytest.raises(IllegalTransition, match="舆情信息"):
         services.form_submit(form=form, actor=city.monitor)
 
 
@@ -206,7 +206,7 @@ def test_extension_granted_moves_the_clocks_and_refusal_needs_a_reason(city: Any
     services.form_request_extension(
         form=form, actor=city.housing_handler, until=until, reason="需现场勘查"
     )
-    with pytest.raises(InvalidInput, match="已有待审批"):
+    with pytest.raises(IllegalTransition, match="已有待审批"):
         services.form_request_extension(
             form=form, actor=city.housing_handler, until=until, reason="again"
         )
@@ -214,9 +214,14 @@ def test_extension_granted_moves_the_clocks_and_refusal_needs_a_reason(city: Any
         services.form_decide_extension(form=form, actor=city.reviewer, grant=False)
     with pytest.raises(NotAllowed):
         services.form_decide_extension(form=form, actor=city.housing_handler, grant=True)
+    stated = form.feedback_deadline
     services.form_decide_extension(form=form, actor=city.reviewer, grant=True)
     form.refresh_from_db()
-    assert form.feedback_deadline == until and form.reply_deadline == until
+    # The clocks move; each keeps its first due time, and the form keeps what it stated.
+    current = {c.kind: c for c in clocks_of(form)}
+    assert current["feedback"].due_at == until and current["reply"].due_at == until
+    assert current["feedback"].original_due_at == stated and current["feedback"].extended
+    assert form.feedback_deadline == stated
     assert events(form)[-1] == "assignment.grant_extension"
     with pytest.raises(IllegalTransition, match="没有待审批"):
         services.form_decide_extension(form=form, actor=city.reviewer, grant=True)
@@ -286,18 +291,15 @@ def test_emergency_phone_assignment_milestones_and_backfill(city: Any) -> None:
             callee_name="区值班室 张某",
             content="请立即核实，5小时内发布权威信息。",
         )
-    assert (
-        form.status == Status.PHONE_ASSIGNED
-        and form.phone_assignment.callee_name == "区值班室 张某"
-    )
-    assert form.backfill_deadline == call + dt.timedelta(hours=24)
-    assert form.sign_deadline == call + dt.timedelta(
-        minutes=30
-    )  # severity I: half an hour, natural time
-    assert form.reply_deadline == call + dt.timedelta(hours=5)
-    kinds = {m.kind: m.due_at for m in form.milestones.all()}
-    assert kinds[Milestone.Kind.AUTHORITATIVE_INFO] == call + dt.timedelta(hours=5)
-    assert kinds[Milestone.Kind.PRESS_CONFERENCE] == call + dt.timedelta(hours=24)
+    # The call is the assignment: issued at once, the unit's clocks run from the call.
+    assert form.status == Status.ISSUED and form.phone_assignment.callee_name == "区值班室 张某"
+    due = {(c.kind, c.round): c for c in clocks_of(form)}
+    assert due[("backfill", 1)].due_at == call + dt.timedelta(hours=24)
+    assert due[("backfill", 1)].owner == "cac"
+    assert due[("sign", 1)].due_at == call + dt.timedelta(minutes=30)  # severity I, natural
+    assert due[("reply", 1)].due_at == form.reply_deadline == call + dt.timedelta(hours=5)
+    assert due[("authoritative_info", 1)].due_at == call + dt.timedelta(hours=5)
+    assert due[("press_conference", 1)].due_at == call + dt.timedelta(hours=24)
 
     info = form.milestones.get(kind=Milestone.Kind.AUTHORITATIVE_INFO)
     with time_machine.travel(call + dt.timedelta(hours=4), tick=False):
@@ -309,14 +311,18 @@ def test_emergency_phone_assignment_milestones_and_backfill(city: Any) -> None:
     release = form.milestones.get(kind=Milestone.Kind.CONTINUED_RELEASE, sequence=1)
     with time_machine.travel(call + dt.timedelta(hours=30), tick=False):
         services.milestone_record(milestone=release, actor=city.monitor, place="南通发布")
-        assert {c.key: c.state for c in clocks(form)}["backfill"] == "overdue"
+        assert {c.key: c.state for c in clocks_of(form)}["backfill-1"] == "overdue"
         services.form_backfill(
-            form=form, actor=city.monitor, summary="补填：商场火灾已扑灭，无人员伤亡。"
+            form=form,
+            actor=city.monitor,
+            summary="补填：商场火灾已扑灭，无人员伤亡。",
+            sources=[{"platform": "微博", "url": "https://weibo.example.cn/1", "text": "起火"}],
         )
-    nxt = form.milestones.get(kind=Milestone.Kind.CONTINUED_RELEASE, sequence=2)
+    nxt = {(c.kind, c.round): c for c in clocks_of(form)}[("continued_release", 2)]
     assert nxt.due_at == call + dt.timedelta(hours=30) + dt.timedelta(hours=24)
     form.refresh_from_db()
     assert form.status == Status.ISSUED and form.number
+    assert form.source_items.filter(platform="微博").exists()
     backfill = AuditEvent.objects.get(object_id=str(form.pk), action="assignment.backfill")
     assert backfill.meta["late"] is True
     ms_event = AuditEvent.objects.filter(
@@ -344,16 +350,17 @@ def test_deadlines_on_issue_follow_the_working_calendar(city: Any) -> None:
     with time_machine.travel(dt.datetime(2026, 9, 30, 16, 0, tzinfo=SH), tick=False):
         form = to_status(city, Status.ISSUED, severity=Severity.IV)
     # Severity IV ordinary item: sign within 8 working hours, across the National Day holiday.
-    assert form.sign_deadline == dt.datetime(2026, 10, 8, 16, 30, tzinfo=SH)
-    assert form.reply_deadline is not None and form.reply_deadline > form.sign_deadline
+    sign = next(c for c in clocks_of(form) if c.kind == "sign")
+    assert sign.due_at == dt.datetime(2026, 10, 8, 16, 30, tzinfo=SH)
+    assert form.reply_deadline is not None and form.reply_deadline > sign.due_at
 
 
 def test_finished_forms_stop_their_clocks(city: Any) -> None:
     form = to_status(city, Status.ISSUED)
     with time_machine.travel(timezone.now() + dt.timedelta(days=60), tick=False):
-        assert {c.key: c.state for c in clocks(form)}["sign"] == "overdue"
+        assert {c.kind: c.state for c in clocks_of(form)}["sign"] == "overdue"
         services.form_withdraw(form=form, actor=city.reviewer, reason="重复")
         form.refresh_from_db()
-        states = {c.key: c.state for c in clocks(form)}
+        states = {c.kind: c.state for c in clocks_of(form)}
         assert states["sign"] == "stopped" and states["feedback"] == "stopped"
-        assert all(c.remaining_seconds is None for c in clocks(form))
+        assert all(c.remaining_seconds is None for c in clocks_of(form))

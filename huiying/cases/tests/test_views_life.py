@@ -109,11 +109,10 @@ def test_whole_life_through_the_pages(city: Any) -> None:
     assert "办理到位" in steps  # the reason is shown
     assert form.number is not None
     assert "已办结" in page and form.number in page
-    # The co-unit's form is still a draft: 网信办 sees it in the shared thread, the unit not yet.
-    assert "崇川区人民政府" not in page
-    assert (
-        "崇川区人民政府" in reviewer.get(reverse("cases:detail", args=[form.pk])).content.decode()
-    )
+    # The co-unit's form was submitted and issued with the lead's, under its own number.
+    co = Assignment.objects.get(thread=form.thread, is_lead=False)
+    assert co.status == Status.ISSUED and co.number and co.number != form.number
+    assert "崇川区人民政府" in page and co.number in page
     assert "已验收" in page
     assert '<div class="actions">' not in page  # nothing left for the handler to do
 
@@ -206,10 +205,33 @@ def test_phone_assignment_then_backfill(city: Any) -> None:
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     form = Assignment.objects.get(title="通州区某化工厂火灾")
-    assert form.status == Status.PHONE_ASSIGNED
+    # The call is the assignment: the unit may sign at once, before 网信办 back-fills.
+    assert form.status == Status.ISSUED and not form.number
     page = monitor.get(reverse("cases:detail", args=[form.pk])).content.decode()
-    for text in ("电话交办记录", "值班员", "分管副市长", "应急发布节点", "补填交办单"):
+    for text in (
+        "电话交办记录",
+        "值班员",
+        "分管副市长",
+        "应急发布节点",
+        "补填交办单",
+        "电话交办·待补填",
+    ):
         assert text in page, text
+    unit_page = login(city.district_handler).get(reverse("cases:detail", args=[form.pk]))
+    assert (
+        "签收" in unit_page.content.decode() and "补填交办单</a>" not in unit_page.content.decode()
+    )
+    missing = monitor.post(
+        reverse("cases:action", args=[form.pk, "backfill"]),
+        {
+            "title": form.title,
+            "summary": "网传起火",
+            "category": "emergency_incident",
+            "severity": "II",
+            "reply_channel": "press",
+        },
+    )
+    assert "补填时请附上至少一条舆情信息" in missing.content.decode()
     edit = monitor.get(reverse("cases:action", args=[form.pk, "backfill"])).content.decode()
     assert "网传起火" in edit  # prefilled with the current content
     response = monitor.post(
@@ -221,11 +243,16 @@ def test_phone_assignment_then_backfill(city: Any) -> None:
             "severity": "II",
             "reply_channel": "press",
             "cac_opinion": "",
+            "source_platform": "微博",
+            "source_url": "https://weibo.example.cn/status/1",
+            "source_text": "化工厂冒出浓烟",
+            "more_urls": "https://weibo.example.cn/status/2\n",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     form.refresh_from_db()
     assert form.status == Status.ISSUED and form.summary == "网传起火，现场浓烟"
+    assert form.source_items.filter(platform="微博").count() == 2
     assert form.reply_channel == "press" and form.number
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from huiying.cases import services
 from huiying.cases.models import Assignment, Feedback, Status
-from huiying.cases.tests.builders import draft, to_status
+from huiying.cases.tests.builders import draft, set_clock, to_status
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,8 @@ def login(user: Any) -> Client:
 
 def set_deadlines(form: Assignment, **values: dt.datetime) -> None:
     # Test setup only: place clocks where the test needs them.
-    Assignment.objects.filter(pk=form.pk).update(**values)
+    for name, due in values.items():
+        set_clock(form, name.removesuffix("_deadline"), due)
 
 
 def request_extension(city: Any, form: Assignment) -> None:

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.test import Client, RequestFactory
 
 from huiying.cases.models import Assignment, Milestone, PhoneAssignment, Status, ThreadNote
-from huiying.cases.selectors import clocks
+from huiying.cases.selectors import clocks_of
 from huiying.common.audit import verify_chain
 from huiying.common.models import AuditEvent
 from huiying.demo.people import ADMIN, DEMO_PASSWORD, PEOPLE
@@ -90,12 +90,16 @@ def test_demo_has_multi_unit_matters_emergencies_and_overdue_clocks(demo_output:
     assert ThreadNote.objects.exists()
     phone = PhoneAssignment.objects.select_related("assignment").all()
     assert phone.count() >= 2
-    assert Milestone.objects.filter(done_at__isnull=False).count() >= 3
-    assert Milestone.objects.filter(done_at__isnull=True).exists()  # a clock still running
-    states = [c.state for form in Assignment.objects.all() for c in clocks(form)]
+    assert Milestone.objects.filter(clock__done_at__isnull=False).count() >= 3
+    assert Milestone.objects.filter(clock__done_at__isnull=True).exists()  # a clock still running
+    states = [c.state for form in Assignment.objects.all() for c in clocks_of(form)]
     assert "overdue" in states
     assert "running" in states
-    assert "late_done" in states
+    assert "done_late" in states
+    assert "stopped" in states  # the withdrawn and the reassigned forms
+    # Nothing runs on a finished form.
+    for form in Assignment.objects.filter(status__in=["closed", "withdrawn", "reassigned"]):
+        assert not [c for c in clocks_of(form) if c.is_open], form
     # The reassigned form's successor lives in the same thread.
     old = Assignment.objects.get(status=Status.REASSIGNED)
     assert old.reassigned_to.filter(thread=old.thread).exists()

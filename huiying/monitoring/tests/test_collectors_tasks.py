@@ -10,13 +10,9 @@ from huey.contrib.djhuey import HUEY
 
 from huiying.monitoring.models import SourceRun
 from huiying.monitoring.services_sources import source_save
-from huiying.monitoring.tasks import (
-    TICK_SECONDS,
-    collect_source_task,
-    dispatch_every_minute,
-    dispatch_tick,
-)
+from huiying.monitoring.tasks import TICK_SECONDS, collect_source_task, dispatch_tick
 from huiying.monitoring.tests.support_http import LocalSite, site_fixture  # noqa: F401 - fixture
+from huiying.worker.tasks import dispatch_every_minute
 
 pytestmark = pytest.mark.django_db
 

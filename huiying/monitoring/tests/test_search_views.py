@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from huiying.common import outbox
 from huiying.common.models import AuditEvent
 from huiying.monitoring.ingest import ingest_items
 from huiying.monitoring.models import Item, KeywordRule, Watch
@@ -148,6 +149,7 @@ def test_watch_pages(monitor_client: Client, city: Any) -> None:
         "monitoring:watch_detail", args=[watch.pk]
     )
     ingest_items(source=make_source(), items=[raw(1, title=XSS, text=LONG_POST)])
+    outbox.drain_all()  # what the worker does when the ingest commits
     detail = monitor_client.get(
         reverse("monitoring:watch_detail", args=[watch.pk])
     ).content.decode()

@@ -8,7 +8,8 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from huiying.common.models import AuditEvent
+from huiying.common import outbox
+from huiying.common.models import AuditEvent, OutboxEvent
 from huiying.monitoring import services_watch
 from huiying.monitoring.ingest import ingest_items
 from huiying.monitoring.models import WatchAlert, WatchMatch
@@ -58,6 +59,12 @@ def test_open_is_audited_and_alerts_the_members_at_once(city: Any) -> None:
     assert result.duplicates == 1
     matches = list(watch_timeline(watch))
     assert {m.item_id for m in matches} == {result.item_ids[0], result.item_ids[2]}
+    # The match is announced in the same transaction; the alerts are the outbox consumer's.
+    event = OutboxEvent.objects.get(topic="watch.matched")
+    assert event.payload["item"] == result.item_ids[0]
+    assert WatchAlert.objects.count() == 0
+    assert outbox.drain_all()["monitoring.watch_alerts"] == 1
+    assert outbox.drain_all()["monitoring.watch_alerts"] == 0  # handled once
     original = WatchMatch.objects.get(item_id=result.item_ids[0])
     assert original.alerted_at is not None
     # The repost joins the timeline but alerts nobody again.
@@ -74,8 +81,11 @@ def test_re_seen_items_do_not_alert_again(city: Any) -> None:
     _open(city)
     source = make_source()
     ingest_items(source=source, items=[raw(1, title="", text=LONG_POST)])
+    outbox.drain_all()
     ingest_items(source=source, items=[raw(1, title="", text=LONG_POST, likes=9)])
+    outbox.drain_all()
     assert WatchMatch.objects.count() == 1 and WatchAlert.objects.count() == 2
+    assert OutboxEvent.objects.filter(topic="watch.matched").count() == 1
 
 
 def test_close_stops_matching_and_fast_polling(city: Any) -> None:

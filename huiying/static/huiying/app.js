@@ -4,7 +4,6 @@
   "use strict";
 
   var words = {};
-  var DUE_SOON = 2 * 3600; // seconds: amber under two hours, as on the server
 
   function readWords() {
     var el = document.getElementById("clock-words");
@@ -25,18 +24,21 @@
     return fill(words.m, { m: m });
   }
 
-  // Every element with data-deadline is a running clock: refresh its words and its colour.
+  // Every element with data-deadline is an open clock: refresh its words and its colour. The
+  // server (huiying/cases/clocks.py) decides which clocks are open and gives each its due-soon
+  // window in data-soon; this only repaints them as time passes between page loads.
   function tick(root) {
     var now = Date.now();
     (root || document).querySelectorAll("[data-deadline]").forEach(function (el) {
       var due = Date.parse(el.getAttribute("data-deadline"));
+      var soon = parseInt(el.getAttribute("data-soon") || "0", 10);
       if (isNaN(due)) { return; }
       var left = Math.round((due - now) / 1000);
       var out = el.querySelector(".clock-left");
       if (out) { out.textContent = fill(left >= 0 ? words.left : words.over, { span: span(left) }); }
       el.classList.toggle("overdue", left < 0);
-      el.classList.toggle("due_soon", left >= 0 && left <= DUE_SOON);
-      el.classList.toggle("running", left > DUE_SOON);
+      el.classList.toggle("due_soon", left >= 0 && left <= soon);
+      el.classList.toggle("running", left > soon);
     });
   }
 

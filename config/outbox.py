@@ -1,0 +1,22 @@
+"""Who listens to which domain events: the one list of outbox consumers.
+
+A consumer is a name (its deliveries are tracked under it: rename it and it starts afresh),
+the topics it hears (exact, ``prefix.*`` or ``*``) and a handler ``handler(event) -> None``
+given by dotted path. Handlers must be idempotent on ``event.pk``; see huiying/common/outbox.py.
+
+Topics written today:
+  assignment.<action>      every step of a form's life (issued, signed, responded, …)
+  clock.due_soon / clock.missed   a deadline about to pass / passed (written by the clock sweep)
+  item.collected           a batch of new items stored by collection
+  watch.matched            a new item matched an open 24-hour watch
+"""
+
+from __future__ import annotations
+
+OUTBOX_CONSUMERS: dict[str, dict[str, object]] = {
+    # The 24-hour watch's people are alerted in the app (R2.3).
+    "monitoring.watch_alerts": {
+        "topics": ["watch.matched"],
+        "handler": "huiying.monitoring.consumers.watch_alerts",
+    },
+}

@@ -1,0 +1,196 @@
+"""What may this person do to this form now, and why not: the one answer.
+
+``steps`` walks the transitions table for a person and a form and says, for every step,
+whether it is possible now and, if not, why, in the words the person will read. The services
+call ``check`` under the row lock and raise exactly that refusal; the pages draw their
+buttons from ``allowed``; the API reports the same. A step is refused for one of three
+reasons, checked in this order:
+
+1. ``state``: the form's status does not allow it (the API answers 409);
+2. ``role``: this person does not hold a role the table names (403);
+3. ``author``: four eyes (R3.5): whoever wrote or changed a draft cannot issue it (403);
+4. ``condition``: the data is not there: no pending extension to decide, nothing left to
+   back-fill, no source item to submit, … (409).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+from huiying.accounts.roles import Principal
+from huiying.cases.clocks import MILESTONE_KINDS, open_clocks
+from huiying.cases.models import (
+    Assignment,
+    AssignmentEditor,
+    ExtensionRequest,
+    PhoneAssignment,
+    ReliefRequest,
+    RequestStatus,
+    SourceItem,
+    Status,
+)
+from huiying.cases.permissions import may
+from huiying.cases.transitions import TRANSITIONS, Transition, transition_for
+from huiying.common.errors import IllegalTransition, NotAllowed
+
+STATE, ROLE, AUTHOR, CONDITION = "state", "role", "author", "condition"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the table alone cannot know about a form: its pending records and its authors."""
+
+    pending_extension: bool = False
+    pending_relief: bool = False
+    open_milestones: bool = False
+    backfill_pending: bool = False
+    has_sources: bool = False
+    editor_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Step:
+    transition: Transition
+    allowed: bool
+    refusal: str = ""  # state / role / author / condition
+    reason: str = ""  # the refusal in the person's words
+
+    @property
+    def action(self) -> str:
+        return self.transition.action
+
+
+def facts_for(forms: Iterable[Assignment]) -> dict[int, Facts]:
+    """Facts of many forms in six small queries (a list page, the API list)."""
+    ids = [f.pk for f in forms]
+    if not ids:
+        return {}
+    ext = set(
+        ExtensionRequest.objects.filter(
+            assignment_id__in=ids, status=RequestStatus.PENDING
+        ).values_list("assignment_id", flat=True)
+    )
+    rel = set(
+        ReliefRequest.objects.filter(
+            assignment_id__in=ids, status=RequestStatus.PENDING
+        ).values_list("assignment_id", flat=True)
+    )
+    ms = set(
+        open_clocks()
+        .filter(assignment_id__in=ids, kind__in=MILESTONE_KINDS)
+        .values_list("assignment_id", flat=True)
+    )
+    backfill = set(
+        PhoneAssignment.objects.filter(
+            assignment_id__in=ids, backfilled_at__isnull=True
+        ).values_list("assignment_id", flat=True)
+    )
+    sources = dict(
+        SourceItem.objects.filter(assignment_id__in=ids)
+        .values_list("assignment_id")
+        .annotate(n=Count("id"))
+        .values_list("assignment_id", "n")
+    )
+    editors: dict[int, set[int]] = {}
+    for fid, uid in AssignmentEditor.objects.filter(assignment_id__in=ids).values_list(
+        "assignment_id", "user_id"
+    ):
+        editors.setdefault(fid, set()).add(uid)
+    return {
+        fid: Facts(
+            pending_extension=fid in ext,
+            pending_relief=fid in rel,
+            open_milestones=fid in ms,
+            backfill_pending=fid in backfill,
+            has_sources=bool(sources.get(fid)),
+            editor_ids=frozenset(editors.get(fid, ())),
+        )
+        for fid in ids
+    }
+
+
+def facts_of(form: Assignment) -> Facts:
+    return facts_for([form])[form.pk]
+
+
+def _refused_by_state(form: Assignment, t: Transition) -> str:
+    return _("交办单「%(form)s」当前状态为“%(status)s”，不能执行“%(action)s”。") % {
+        "form": form,
+        "status": Status(form.status).label,
+        "action": t.label,
+    }
+
+
+def _refused_by_role(form: Assignment, t: Transition) -> str:
+    return _("您没有权限对交办单「%(form)s」执行“%(action)s”。") % {
+        "form": form,
+        "action": t.label,
+    }
+
+
+def _refused_by_author(form: Assignment, who: Principal) -> str:
+    if form.drafter_id == who.user_id:
+        return _("拟稿人不能审核自己拟制的交办单，请由另一位审核人审核。")
+    return _("您修改过本交办单的内容，不能审核交办自己改写的稿件，请由另一位审核人审核。")
+
+
+def _refused_by_condition(who: Principal, form: Assignment, t: Transition, facts: Facts) -> str:
+    """The data conditions of the steps; empty when the step may go ahead."""
+    action = t.action
+    if action == "submit" and not facts.has_sources:
+        return _("请至少附上一条舆情信息（链接或内容）再提交审核。")
+    if action == "decide_extension" and not facts.pending_extension:
+        return _("没有待审批的延期申请。")
+    if action == "request_extension" and facts.pending_extension:
+        return _("已有待审批的延期申请，请等待网信办审批。")
+    if action == "refuse_relief" and not facts.pending_relief:
+        return _("没有待审批的退回申请。")
+    if action == "backfill" and not facts.backfill_pending:
+        return _("该交办单不是电话交办，或已补填。")
+    if action == "record_milestone" and not facts.open_milestones:
+        return _("没有待登记的应急发布节点。")
+    return ""
+
+
+def step(who: Principal, form: Assignment, t: Transition, facts: Facts) -> Step:
+    if form.status not in t.sources:
+        return Step(t, False, STATE, _refused_by_state(form, t))
+    if not may(who, form, t):
+        return Step(t, False, ROLE, _refused_by_role(form, t))
+    if t.action == "issue" and who.user_id in facts.editor_ids:
+        return Step(t, False, AUTHOR, _refused_by_author(form, who))
+    reason = _refused_by_condition(who, form, t, facts)
+    if reason:
+        return Step(t, False, CONDITION, reason)
+    return Step(t, True)
+
+
+def steps(who: Principal, form: Assignment, facts: Facts | None = None) -> list[Step]:
+    """Every step of the table for this person and form, in table order."""
+    facts = facts if facts is not None else facts_of(form)
+    return [step(who, form, t, facts) for t in TRANSITIONS]
+
+
+def allowed(who: Principal, form: Assignment, facts: Facts | None = None) -> list[Transition]:
+    return [s.transition for s in steps(who, form, facts) if s.allowed]
+
+
+def blocked(who: Principal, form: Assignment, facts: Facts | None = None) -> list[Step]:
+    """Steps this person could take in this status but for the data: shown with their reason,
+    so a drafter learns why 提交审核 is not offered instead of finding no button."""
+    return [s for s in steps(who, form, facts) if s.refusal in (AUTHOR, CONDITION)]
+
+
+def check(who: Principal, form: Assignment, action: str, facts: Facts | None = None) -> Transition:
+    """Raise the refusal a person would read, or return the transition."""
+    t = transition_for(action)
+    s = step(who, form, t, facts if facts is not None else facts_of(form))
+    if s.allowed:
+        return t
+    if s.refusal in (ROLE, AUTHOR):
+        raise NotAllowed(s.reason)
+    raise IllegalTransition(s.reason)

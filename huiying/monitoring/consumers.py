@@ -1,0 +1,43 @@
+"""Outbox consumers of the monitoring app (declared in config/outbox.py)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+
+from huiying.common.models import OutboxEvent
+from huiying.monitoring.models import WatchAlert, WatchMatch
+
+log = logging.getLogger("huiying.monitoring.watch")
+
+
+def watch_alerts(event: OutboxEvent) -> None:
+    """``watch.matched``: alert each of the watch's people in the app (R2.3).
+
+    Idempotent: one alert per person and match (a unique constraint), so handling the same
+    event twice after a crash changes nothing.
+    """
+    match = (
+        WatchMatch.objects.select_related("watch", "item")
+        .filter(pk=event.payload.get("match"))
+        .first()
+    )
+    if match is None:  # the match was removed with its watch: nobody left to alert
+        return
+    now = timezone.now()
+    members = list(match.watch.members.values_list("pk", flat=True))
+    WatchAlert.objects.bulk_create(
+        [WatchAlert(user_id=uid, watch_match=match, created_at=now) for uid in members],
+        ignore_conflicts=True,
+    )
+    if match.alerted_at is None:
+        match.alerted_at = now
+        match.save(update_fields=["alerted_at"])
+    log.warning(
+        "watch alert: watch %s 《%s》 matched item %s %s",
+        match.watch_id,
+        match.watch.title,
+        match.item_id,
+        match.item.title[:60],
+    )
