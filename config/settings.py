@@ -175,6 +175,8 @@ HUIYING_FORM_NUMBER_PREFIX = env_str("HUIYING_FORM_NUMBER_PREFIX", "通网舆交
 HUIYING_OFFICE_HOURS = env_str("HUIYING_OFFICE_HOURS", "08:30-12:00,13:30-17:30")
 HUIYING_BACKFILL_HOURS = env_int("HUIYING_BACKFILL_HOURS", 24)
 HUIYING_CONTINUED_RELEASE_HOURS = env_int("HUIYING_CONTINUED_RELEASE_HOURS", 24)
+# The Chinese font embedded in PDFs of the form; empty: found among the usual places.
+HUIYING_PDF_FONT = env_str("HUIYING_PDF_FONT", "")
 
 LOGGING = {
     "version": 1,
@@ -187,5 +189,7 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # Huey logs every task it runs at INFO: several lines every ten seconds.
         "huey": {"level": env_str("HUIYING_QUEUE_LOG_LEVEL", "WARNING")},
+        # fontTools logs every table it subsets at INFO, a screenful for each PDF of a form.
+        "fontTools": {"level": "WARNING"},
     },
 }
