@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/huiying
 
-.PHONY: venv demo serve test lint typecheck test-sqlite test-postgres services browser bench screenshots clean
+.PHONY: venv demo serve test lint typecheck test-sqlite test-postgres services browser fonts bench screenshots clean
 
 $(BIN)/huiying: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(BIN)/huiying: pyproject.toml requirements.lock
 venv: $(BIN)/huiying
 
 # Sets everything up and runs the product on SQLite with the demo city (Ctrl-C to stop).
-demo: venv
+demo: venv fonts
 	$(BIN)/huiying demo --serve
 
 serve: venv
@@ -27,6 +27,10 @@ services:
 
 browser:
 	script/ensure-browser
+
+# A Chinese font for the PDF of each form (installed with apt when none is found).
+fonts: venv
+	script/ensure-fonts
 
 lint: venv
 	$(BIN)/ruff check .
@@ -42,13 +46,13 @@ test-postgres: venv services
 	script/test-suite postgres
 
 # Sets up and passes the whole suite: lint, types, migrations, pytest on SQLite and PostgreSQL.
-test: venv services browser lint typecheck
+test: venv services browser fonts lint typecheck
 	$(BIN)/huiying makemigrations --check --dry-run
 	script/test-suite sqlite
 	script/test-suite postgres
 
 # The README's screenshots, written by the browser tests.
-screenshots: venv browser
+screenshots: venv browser fonts
 	HUIYING_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots script/test-suite sqlite -m browser
 
 bench: venv services

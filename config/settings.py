@@ -179,6 +179,8 @@ HUIYING_CONTINUED_RELEASE_HOURS = env_int("HUIYING_CONTINUED_RELEASE_HOURS", 24)
 # A running clock turns "due soon" this long before its deadline (at most a quarter of the time
 # allowed, so short emergency clocks are not amber from the start).
 HUIYING_DUE_SOON_MINUTES = env_int("HUIYING_DUE_SOON_MINUTES", 120)
+# The Chinese font embedded in PDFs of the form; empty: found among the usual places.
+HUIYING_PDF_FONT = env_str("HUIYING_PDF_FONT", "")
 
 LOGGING = {
     "version": 1,
@@ -191,6 +193,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # Huey logs every task it runs at INFO: several lines every ten seconds.
         "huey": {"level": env_str("HUIYING_QUEUE_LOG_LEVEL", "WARNING")},
+        # fontTools logs every table it subsets at INFO, a screenful for each PDF of a form.
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from huiying.cases import views, views_create, views_detail
+from huiying.cases import views, views_create, views_detail, views_documents
 
 app_name = "cases"
 
@@ -19,6 +19,8 @@ urlpatterns = [
         views_detail.milestone,
         name="milestone",
     ),
+    path("forms/<int:pk>/document.docx", views_documents.document_docx, name="document_docx"),
+    path("forms/<int:pk>/document.pdf", views_documents.document_pdf, name="document_pdf"),
     path("forms/<int:pk>/notes/", views_detail.note, name="note"),
     path("forms/<int:pk>/attachments/", views_detail.attach, name="attach"),
     path(
