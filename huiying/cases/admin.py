@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from huiying.cases.models import Assignment, DeadlinePolicy, FormNumberSequence
+from huiying.cases.models import Assignment, Clock, DeadlinePolicy, FormNumberSequence
 
 
 @admin.register(DeadlinePolicy)
@@ -48,3 +48,23 @@ class AssignmentAdmin(ReadOnlyAdmin):
 @admin.register(FormNumberSequence)
 class FormNumberSequenceAdmin(ReadOnlyAdmin):
     list_display = ("year", "last")
+
+
+@admin.register(Clock)
+class ClockAdmin(ReadOnlyAdmin):
+    """The clocks are written by the form's services only; here they can be looked up."""
+
+    list_display = (
+        "assignment",
+        "kind",
+        "round",
+        "owner",
+        "due_at",
+        "original_due_at",
+        "done_at",
+        "stopped_at",
+    )
+    list_filter = ("kind", "owner", "measure")
+    search_fields = ("assignment__number", "assignment__title")
+    list_select_related = ("assignment",)
+    date_hierarchy = "due_at"

@@ -10,9 +10,18 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from huiying.common import outbox
 from huiying.common.audit import record_event
-from huiying.common.models import AuditEvent, CalendarYear, Holiday
+from huiying.common.models import (
+    AuditEvent,
+    CalendarYear,
+    Holiday,
+    OutboxDelivery,
+    OutboxEvent,
+)
 
 
 def _snapshot(obj: Model, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -111,3 +120,40 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class _ViewOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(_ViewOnly):
+    list_display = ("id", "created_at", "topic", "aggregate_type", "aggregate_id")
+    list_filter = ("topic",)
+    search_fields = ("aggregate_id",)
+    ordering = ("-id",)
+
+
+@admin.register(OutboxDelivery)
+class OutboxDeliveryAdmin(_ViewOnly):
+    """Staff see what a consumer failed on and put it back in the queue once it is fixed."""
+
+    list_display = ("event", "consumer", "state", "attempts", "available_at", "last_error")
+    list_filter = ("state", "consumer")
+    ordering = ("-id",)
+    list_select_related = ("event",)
+    actions = ("retry",)
+
+    @admin.action(description=gettext_lazy("重试所选的失败投递"))
+    def retry(self, request: HttpRequest, queryset: QuerySet[OutboxDelivery]) -> None:
+        n = outbox.delivery_retry(
+            delivery_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
+        )
+        self.message_user(request, _("已重新排队 %(n)d 个失败的投递。") % {"n": n})

@@ -12,6 +12,7 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from huiying.cases import clocks
 from huiying.common import outbox
 from huiying.monitoring import services_sources
 from huiying.monitoring.tasks import TICK_SECONDS, TICKS_PER_MINUTE, dispatch_tick, enqueue_source
@@ -55,3 +56,11 @@ def drain_outbox_every_minute() -> dict[str, int]:
 @db_periodic_task(crontab(minute="17", hour="3"))
 def prune_outbox_daily() -> int:
     return outbox.prune()
+
+
+# --- clocks: due-soon and missed deadlines become outbox events, each once -------------------
+
+
+@db_periodic_task(crontab(minute="*"))
+def sweep_clocks_every_minute() -> dict[str, int]:
+    return clocks.sweep()

@@ -69,6 +69,9 @@ def forwards(apps, schema_editor):
                 None,
             ),
         ]
+        if f.status == "rework":
+            # Sent back: the old system kept the first feedback deadline for the new feedback.
+            plan.append(("feedback", f.feedback_deadline, None, "unit", 2, None))
         plan += [
             (ms.kind, ms.due_at, ms.done_at, "unit", ms.sequence, ms.pk)
             for ms in Milestone.objects.filter(assignment_id=f.pk)

@@ -88,6 +88,15 @@
 
   document.addEventListener("htmx:afterSettle", function (ev) { tick(ev.target); });
 
+  // The page's messages tell of the step that loaded it; once a later step has answered in
+  // place, they are stale ("已保存草稿" after 提交审核): the fresh answer brings its own.
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    var verb = ev.detail.requestConfig && ev.detail.requestConfig.verb;
+    if (verb && verb.toLowerCase() === "post") {
+      document.querySelectorAll("ul.messages").forEach(function (el) { el.remove(); });
+    }
+  });
+
   // A session that ran out answers with the login page: go there instead of pasting it in.
   document.addEventListener("htmx:beforeSwap", function (ev) {
     var url = ev.detail.xhr && ev.detail.xhr.responseURL;
