@@ -12,6 +12,7 @@ from django.db.models import Q
 from huiying.orgs.models import Membership, Unit
 
 ALL_SEEING_OFFICES = {Unit.Office.CAC, Unit.Office.INSPECTION, Unit.Office.GOVERNMENT_OFFICE}
+OVERSEEING_OFFICES = {Unit.Office.INSPECTION, Unit.Office.DISCIPLINE}
 UNIT_ACTING_ROLES = {Membership.Role.HANDLER, Membership.Role.LEADER, Membership.Role.SPOKESPERSON}
 SUBTREE_ROLES = {Membership.Role.LEADER, Membership.Role.SPOKESPERSON, Membership.Role.MONITOR}
 
@@ -120,7 +121,8 @@ def principal_for(user: object) -> Principal:
             offices.add(m.unit.office)
         if m.unit.office == Unit.Office.CAC:
             cac_roles.add(m.role)
-        if m.role in UNIT_ACTING_ROLES:
+        # 督查室 supervises and 监委 receives referrals: neither is a unit that handles a form.
+        if m.role in UNIT_ACTING_ROLES and m.unit.office not in OVERSEEING_OFFICES:
             acting.add(m.unit_id)
             own.add(m.unit_id)
         if m.role in SUBTREE_ROLES:

@@ -179,10 +179,19 @@ def allowed(who: Principal, form: Assignment, facts: Facts | None = None) -> lis
     return [s.transition for s in steps(who, form, facts) if s.allowed]
 
 
+# Steps whose absence a person would wonder about: shown with the reason when the data blocks
+# them. The others (no extension to decide, no phone call to back-fill) simply do not apply.
+EXPLAINED = frozenset({"submit", "issue", "request_extension"})
+
+
 def blocked(who: Principal, form: Assignment, facts: Facts | None = None) -> list[Step]:
-    """Steps this person could take in this status but for the data: shown with their reason,
-    so a drafter learns why 提交审核 is not offered instead of finding no button."""
-    return [s for s in steps(who, form, facts) if s.refusal in (AUTHOR, CONDITION)]
+    """Steps this person could take in this status but for the data or four eyes, with the
+    reason, so a drafter learns why 提交审核 is not offered instead of finding no button."""
+    return [
+        s
+        for s in steps(who, form, facts)
+        if s.refusal in (AUTHOR, CONDITION) and s.action in EXPLAINED
+    ]
 
 
 def check(who: Principal, form: Assignment, action: str, facts: Facts | None = None) -> Transition:

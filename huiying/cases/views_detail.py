@@ -112,12 +112,7 @@ def detail_context(request: HttpRequest, form: Assignment, **extra: Any) -> dict
         "clocks": clock_views,
         "buttons": action_buttons(p, form, facts),
         # Steps this person could take here but for the data: shown with why, not as buttons.
-        "blocked": [
-            s
-            for s in steps
-            if s.refusal in (abilities.AUTHOR, abilities.CONDITION)
-            and s.action not in {"record_milestone", "decide_extension", "refuse_relief"}
-        ],
+        "blocked": abilities.blocked(p, form, facts),
         "phone_pending": facts.backfill_pending,
         "sources": form.source_items.order_by("pk"),
         "attachments": form.attachments.filter(

@@ -258,6 +258,10 @@ def test_worker_command_runs_in_the_foreground_and_stops_on_ctrl_c(tmp_path: Pat
             assert _wait_for(lambda: "Huey consumer started" in log.read_text(), 60), (
                 log.read_text()
             )
+            # Huey logs "started" before it has started its threads and set its signal
+            # handlers; the first periodic task running means it is past that, nearly.
+            assert _wait_for(lambda: "Executing" in log.read_text(), 60), log.read_text()
+            time.sleep(1.0)
             proc.send_signal(signal.SIGINT)  # graceful in huey: finish running tasks, then exit
             assert proc.wait(30) == 0, log.read_text()
         finally:
