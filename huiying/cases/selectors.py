@@ -186,3 +186,22 @@ def signature_state(form: Assignment) -> tuple[object | None, bool]:
     if sig is None:
         return None, False
     return sig, bool(form.issued_content_hash) and sig.content_hash != form.issued_content_hash
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    """Forms with a deadline that has passed and whose step is still not done, as of ``now``.
+
+    Only issued work counts: drafts and forms under review have no running clocks, and a
+    closed, reassigned or withdrawn form stops its clocks. The phone path's back-fill clock
+    runs while the form waits to be back-filled.
+    """
+    missed = (
+        Q(sign_deadline__lt=now, signed_at__isnull=True)
+        | Q(reply_deadline__lt=now, responded_at__isnull=True)
+        | Q(feedback_deadline__lt=now, feedback_at__isnull=True)
+        | Q(status=S.PHONE_ASSIGNED, backfill_deadline__lt=now)
+    )
+    # Named positively, the statuses let PostgreSQL use the status index instead of reading
+    # every closed form of the city's history (NOT IN: 250 ms at 100,000 forms).
+    stopped = {*TERMINAL_STATES, *CAC_ONLY_STATES}
+    return missed & Q(status__in=[s for s in S.values if s not in stopped])
