@@ -24,7 +24,9 @@ from huiying.cases.services import (
     EDITABLE_FIELDS,
     MAX_ATTACHMENT_BYTES,
 )
+from huiying.orgs.fields import UnitChoiceField, UnitMultipleChoiceField
 from huiying.orgs.models import Unit
+from huiying.orgs.widgets import UnitPickerMultiple
 
 ORDINARY_CHOICES = [(c.value, c.label) for c in Category if c not in EMERGENCY_CATEGORIES]
 EMERGENCY_CHOICES = [(c.value, c.label) for c in Category if c in EMERGENCY_CATEGORIES]
@@ -45,25 +47,18 @@ class LocalDateTimeField(forms.DateTimeField):
         return result
 
 
-class UnitChoiceField(forms.ModelChoiceField):
-    """Active units in tree order, indented by depth so that a district's departments group."""
-
-    def label_from_instance(self, obj: Any) -> str:
-        return "\u3000" * max(int(obj.depth) - 1, 0) + str(obj.name)
-
-
-class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return "\u3000" * max(int(obj.depth) - 1, 0) + str(obj.name)
-
-
 def _active_units() -> Any:
-    return Unit.objects.filter(is_active=True).only("id", "name", "depth", "path").order_by("path")
+    return Unit.objects.filter(is_active=True)
 
 
 def unit_field(*, label: Any, required: bool = True, help_text: Any = "") -> UnitChoiceField:
+    """Active units, grouped and searchable (huiying.orgs.fields, the unit picker)."""
     return UnitChoiceField(
-        queryset=_active_units(), required=required, label=label, help_text=help_text
+        queryset=_active_units(),
+        required=required,
+        label=label,
+        help_text=help_text,
+        empty_label=_("请选择单位") if required else _("（不指定）"),
     )
 
 
@@ -102,8 +97,8 @@ class CreateForm(forms.Form):
         queryset=_active_units(),
         required=False,
         label=_("协办单位"),
-        help_text=_("每个单位单独生成一份交办单，共用一个协同办理事项。按住 Ctrl 可多选。"),
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("每个单位单独生成一份交办单，共用一个协同办理事项。"),
+        widget=UnitPickerMultiple(attrs={"size": 8}),
     )
     title = forms.CharField(label=_("标题"), max_length=200)
     summary = forms.CharField(label=_("舆情摘要"), widget=forms.Textarea(attrs={"rows": 4}))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from huiying.accounts.roles import Principal
@@ -134,3 +136,11 @@ def signature_state(form: Assignment) -> tuple[object | None, bool]:
     if sig is None:
         return None, False
     return sig, bool(form.issued_content_hash) and sig.content_hash != form.issued_content_hash
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    """Forms with at least one open clock past its due time as of ``now`` (the clocks module
+    decides; a finished form has no open clock). Named statuses let PostgreSQL start from the
+    status index instead of reading every closed form of the city's history."""
+    stopped = {*TERMINAL_STATES, *CAC_ONLY_STATES}
+    return clocks.overdue_q(now) & Q(status__in=[s for s in S.values if s not in stopped])

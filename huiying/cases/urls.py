@@ -1,6 +1,6 @@
 from django.urls import path
 
-from huiying.cases import views, views_create, views_detail, views_documents
+from huiying.cases import export, views, views_create, views_detail, views_documents
 
 app_name = "cases"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("review/", views.queue, name="queue"),
     path("drafts/", views.drafts, name="drafts"),
     path("forms/", views.all_forms, name="all"),
+    path("forms/export.xlsx", export.all_export, name="all_export"),
     path("forms/new/", views_create.create, name="create"),
     path("forms/phone/", views_create.phone_assign, name="phone"),
     path("forms/<int:pk>/", views_detail.detail, name="detail"),

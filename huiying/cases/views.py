@@ -16,9 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiying.cases import selectors
+from huiying.cases.export import export_max_rows
+from huiying.cases.filters import FormListFilter, filtered_forms
 from huiying.cases.models import (
     Assignment,
-    Category,
     Clock,
     ExtensionRequest,
     ReliefRequest,
@@ -27,7 +28,6 @@ from huiying.cases.models import (
 )
 from huiying.cases.views_common import EVENT_LABELS, decorate_rows, forbidden, principal
 from huiying.cases.views_detail import action_buttons
-from huiying.orgs.models import Unit
 
 __all__ = ["EVENT_LABELS", "all_forms", "drafts", "home", "inbox", "queue"]
 
@@ -214,32 +214,28 @@ def drafts(request: HttpRequest) -> HttpResponse:
 
 
 def all_forms(request: HttpRequest) -> HttpResponse:
-    """Everything a person may see: all of it for 网信办/督查室/政府办, a leader's subtree."""
+    """Everything a person may see (all of it for 网信办/督查室/政府办, a leader's subtree, a
+    handler's unit), narrowed by the filters of huiying.cases.filters, exportable to Excel."""
     p = principal(request)
     if not (p.sees_all or p.subtree_paths or p.own_unit_ids):
         return forbidden(request, _("您没有查看交办单的权限。"))
-    qs = selectors.visible_forms(p).select_related("unit", "drafter").order_by("-created_at", "-pk")
-    status, unit, category = (request.GET.get(k, "") for k in ("status", "unit", "category"))
-    if status in Status.values:
-        qs = qs.filter(status=status)
-    if category in Category.values:
-        qs = qs.filter(category=category)
-    if unit:
-        qs = qs.filter(unit__code=unit)
+    filters = FormListFilter(request.GET or None, principal=p)
+    qs = filtered_forms(p, filters.usable()).select_related("unit", "drafter")
     page = _page(request, qs)
     rows = list(page.object_list)
     decorate_rows(p, rows)
-    units = Unit.objects.filter(p.units_q(), is_active=True).only("code", "name", "depth")
+    count, limit = page.paginator.count, export_max_rows()
     return render(
         request,
         "cases/all.html",
         {
             "page": page,
             "forms": rows,
-            "statuses": Status.choices,
-            "categories": Category.choices,
-            "units": units.order_by("path"),
-            "filters": {"status": status, "unit": unit, "category": category},
-            "filtered": bool(status or unit or category),
+            "filters": filters,
+            "filtered": filters.is_bound and filters.active,
+            # The export takes the same query string; a filter it could not read is not exported.
+            "export_ok": not filters.errors and 0 < count <= limit,
+            "export_too_many": count > limit,
+            "export_max": limit,
         },
     )

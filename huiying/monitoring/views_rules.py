@@ -13,15 +13,17 @@ from django.utils.translation import gettext_lazy as _
 from huiying.monitoring import keywords, services_rules
 from huiying.monitoring.models import KeywordRule
 from huiying.monitoring.views_search import monitor_required
+from huiying.orgs.fields import UnitChoiceField
 from huiying.orgs.models import Unit
 
 
 class RuleForm(forms.Form):
     name = forms.CharField(label=_("名称"), max_length=100)
-    unit = forms.ModelChoiceField(
+    unit = UnitChoiceField(
         label=_("所属单位（空为全市）"),
         queryset=Unit.objects.filter(is_active=True),
         required=False,
+        empty_label=_("全市"),
     )
     expression = forms.CharField(
         label=_("规则表达式"),

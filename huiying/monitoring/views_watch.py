@@ -19,6 +19,7 @@ from huiying.monitoring import services_watch
 from huiying.monitoring.access import is_monitor
 from huiying.monitoring.models import Watch
 from huiying.monitoring.views_search import monitor_required
+from huiying.orgs.fields import UnitMultipleChoiceField
 from huiying.orgs.models import Unit
 
 TIMELINE_LIMIT = 200
@@ -31,11 +32,10 @@ class WatchForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("例如：(崇川 OR 濠河) AND (拆迁 OR 噪音) NOT 广告；也可用 与/或/非、&、|、-"),
     )
-    units = forms.ModelMultipleChoiceField(
+    units = UnitMultipleChoiceField(
         label=_("相关单位"),
         queryset=Unit.objects.filter(is_active=True),
         required=False,
-        help_text=_("按住 Ctrl 可多选。"),
     )
     members = forms.ModelMultipleChoiceField(
         label=_("告警接收人"),
