@@ -10,9 +10,15 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from huiying.common.audit import record_event
 from huiying.common.models import AuditEvent, CalendarYear, Holiday
+
+# Django's defaults read "Django 管理" / "Django 站点管理员".
+admin.site.site_header = _("回应 · 后台管理")
+admin.site.site_title = _("回应后台")
+admin.site.index_title = _("后台管理")
 
 
 def _snapshot(obj: Model, fields: tuple[str, ...]) -> dict[str, Any]:
