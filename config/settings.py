@@ -28,7 +28,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "huey.contrib.djhuey",
-    "axes",
+    "huiying.accounts.axes_app.AxesConfig",  # django-axes, named in Chinese
     "huiying.common",
     "huiying.orgs",
     "huiying.accounts",
@@ -110,7 +110,9 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Chinese only: a browser set to English must not get Django's own messages or the admin in
+# English (the LocaleMiddleware would follow its Accept-Language to any language listed here).
+LANGUAGES = [("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "huiying" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

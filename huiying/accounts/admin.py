@@ -11,6 +11,8 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from huiying.accounts import admin_lockout  # noqa: F401  (registers its admin)
+from huiying.accounts.admin_permissions import PermissionLabelsMixin
 from huiying.accounts.models import User
 from huiying.accounts.services import record_user_change
 from huiying.orgs.admin import MembershipInlineBase
@@ -22,12 +24,18 @@ class MembershipInline(MembershipInlineBase):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
+class UserAdmin(PermissionLabelsMixin, DjangoUserAdmin):  # type: ignore[type-arg]
     list_display = ("username", "full_name", "phone", "is_active", "is_staff", "last_login")
     search_fields = ("username", "full_name", "phone")
+    # Django's own layout, less its 名字/姓氏 (first and last name): people here have one 姓名.
     fieldsets = (
-        *(DjangoUserAdmin.fieldsets or ()),
-        (_("姓名与联系方式"), {"fields": ("full_name", "phone")}),
+        (None, {"fields": ("username", "password")}),
+        (_("姓名与联系方式"), {"fields": ("full_name", "phone", "email")}),
+        (
+            _("权限"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("重要日期"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         *(DjangoUserAdmin.add_fieldsets or ()),

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 PUBLIC_PREFIXES = (
     "/accounts/login",
     "/static/",
+    "/favicon.ico",
     "/api/",
     "/admin/",
     "/healthz",

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from huiying.cases.models import Assignment, Clock, DeadlinePolicy, FormNumberSequence
 
@@ -37,17 +38,41 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+# A few internal fields have no Chinese name on the model (naming them there would be a
+# migration of this app); the read-only pages show them through these labelled methods.
+
+
 @admin.register(Assignment)
 class AssignmentAdmin(ReadOnlyAdmin):
     list_display = ("number", "title", "unit", "status", "category", "severity", "issued_at")
     list_filter = ("status", "category", "severity")
     search_fields = ("number", "title")
     list_select_related = ("unit",)
+    # number_year/number_seq are the parts of the number shown above.
+    exclude = ("number_year", "number_seq", "thread", "issued_content_hash")
+    readonly_fields = ("thread_shown", "content_hash_shown")
+
+    @admin.display(description=_("交办事项"))
+    def thread_shown(self, obj: Assignment) -> str:
+        return str(obj.thread)
+
+    @admin.display(description=_("交办内容摘要"))
+    def content_hash_shown(self, obj: Assignment) -> str:
+        return obj.issued_content_hash
 
 
 @admin.register(FormNumberSequence)
 class FormNumberSequenceAdmin(ReadOnlyAdmin):
-    list_display = ("year", "last")
+    list_display = ("year_shown", "last_shown")
+    fields = readonly_fields = ("year_shown", "last_shown")
+
+    @admin.display(description=_("年份"), ordering="year")
+    def year_shown(self, obj: FormNumberSequence) -> int:
+        return obj.year
+
+    @admin.display(description=_("已用到的流水号"), ordering="last")
+    def last_shown(self, obj: FormNumberSequence) -> int:
+        return obj.last
 
 
 @admin.register(Clock)

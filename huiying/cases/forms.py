@@ -24,6 +24,7 @@ from huiying.cases.services import (
     EDITABLE_FIELDS,
     MAX_ATTACHMENT_BYTES,
 )
+from huiying.common.formfields import LocalDateTimeField
 from huiying.orgs.fields import UnitChoiceField, UnitMultipleChoiceField
 from huiying.orgs.models import Unit
 from huiying.orgs.widgets import UnitPickerMultiple
@@ -32,19 +33,6 @@ ORDINARY_CHOICES = [(c.value, c.label) for c in Category if c not in EMERGENCY_C
 EMERGENCY_CHOICES = [(c.value, c.label) for c in Category if c in EMERGENCY_CATEGORIES]
 GROUPED_CATEGORIES = [(_("常规交办"), ORDINARY_CHOICES), (_("紧急交办"), EMERGENCY_CHOICES)]
 MAX_SOURCES = 20
-
-
-class LocalDateTimeField(forms.DateTimeField):
-    """datetime-local input, read in Asia/Shanghai (the current time zone)."""
-
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-
-    def to_python(self, value: Any) -> dt.datetime | None:
-        result = super().to_python(value)
-        if result is not None and timezone.is_naive(result):
-            result = timezone.make_aware(result)
-        return result
 
 
 def _active_units() -> Any:

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
 
 from huiying.common import outbox
 from huiying.common.audit import record_event
@@ -22,6 +22,11 @@ from huiying.common.models import (
     OutboxDelivery,
     OutboxEvent,
 )
+
+# Django's defaults read "Django 管理" / "Django 站点管理员".
+admin.site.site_header = _("回应 · 后台管理")
+admin.site.site_title = _("回应后台")
+admin.site.index_title = _("后台管理")
 
 
 def _snapshot(obj: Model, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -151,9 +156,9 @@ class OutboxDeliveryAdmin(_ViewOnly):
     list_select_related = ("event",)
     actions = ("retry",)
 
-    @admin.action(description=gettext_lazy("重试所选的失败投递"))
+    @admin.action(description=_("重试所选的失败投递"))
     def retry(self, request: HttpRequest, queryset: QuerySet[OutboxDelivery]) -> None:
         n = outbox.delivery_retry(
             delivery_ids=list(queryset.values_list("pk", flat=True)), actor=request.user
         )
-        self.message_user(request, _("已重新排队 %(n)d 个失败的投递。") % {"n": n})
+        self.message_user(request, _t("已重新排队 %(n)d 个失败的投递。") % {"n": n})

@@ -39,8 +39,8 @@ class AuditEvent(models.Model):
     after = models.JSONField(_("变更后"), default=dict, blank=True)
     reason = models.TextField(_("理由"), blank=True)
     meta = models.JSONField(_("附加信息"), default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(_("上一条的摘要"), max_length=64)
+    hash = models.CharField(_("本条摘要"), max_length=64)
 
     class Meta:
         verbose_name = _("审计事件")
@@ -66,8 +66,8 @@ class AuditChainHead(models.Model):
     """The single row that serialises appends to the chain and remembers its tip."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    last_seq = models.BigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64, default="0" * 64)
+    last_seq = models.BigIntegerField(_("最后序号"), default=0)
+    last_hash = models.CharField(_("最后摘要"), max_length=64, default="0" * 64)
 
     class Meta:
         verbose_name = _("审计链头")

@@ -215,6 +215,8 @@ class ItemRuleMatch(models.Model):
     matched_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("规则命中")
+        verbose_name_plural = _("规则命中")
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(fields=["item", "rule"], name="uniq_item_rule"),
         ]
@@ -259,6 +261,8 @@ class WatchMatch(models.Model):
     alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("专项监测命中")
+        verbose_name_plural = _("专项监测命中")
         ordering: ClassVar[list[str]] = ["-matched_at"]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(fields=["watch", "item"], name="uniq_watch_item"),

@@ -17,8 +17,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
+from huiying.common.formfields import DATE_EXAMPLE, DateTextError, split_date_time
 from huiying.monitoring import evidence as evidence_view
 from huiying.monitoring.access import is_monitor
 from huiying.monitoring.models import Evidence, Item, KeywordRule, Source
@@ -41,21 +41,30 @@ def monitor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 
 
 def _parse_when(value: str, *, end: bool = False) -> dt.datetime | None:
-    """A date (whole day; ``end`` means up to its end) or a datetime-local value."""
+    """A day (whole day; ``end`` means up to its end) or a day and time, typed as text."""
     value = (value or "").strip()
     if not value:
         return None
     try:
-        moment = parse_datetime(value)
-        if moment is None and (day := parse_date(value)) is not None:
-            moment = dt.datetime.combine(day, dt.time.min) + (
-                dt.timedelta(days=1) if end else dt.timedelta()
-            )
-    except ValueError:
+        day, at = split_date_time(value)
+    except DateTextError:
         return None
-    if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment
+    if at is None:
+        moment = dt.datetime.combine(day, dt.time.min) + (
+            dt.timedelta(days=1) if end else dt.timedelta()
+        )
+    else:
+        moment = dt.datetime.combine(day, at)
+    return timezone.make_aware(moment)
+
+
+def _unreadable_dates(request: HttpRequest) -> list[str]:
+    """The 起/止 values typed but not understood: said on the page rather than ignored."""
+    return [
+        text
+        for text in (request.GET.get("since", "").strip(), request.GET.get("until", "").strip())
+        if text and _parse_when(text) is None
+    ]
 
 
 def _int_list(values: list[str]) -> list[int]:
@@ -97,6 +106,8 @@ def search_view(request: HttpRequest) -> HttpResponse:
         "rules": KeywordRule.objects.order_by("name").only("pk", "name"),
         "since": request.GET.get("since", ""),
         "until": request.GET.get("until", ""),
+        "unreadable_dates": _unreadable_dates(request),
+        "date_example": DATE_EXAMPLE,
     }
     return render(request, "monitoring/search.html", context)
 

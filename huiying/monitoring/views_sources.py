@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huiying.common.formfields import LocalDateTimeField
 from huiying.monitoring.collectors.definition import POLLED_KINDS, DefinitionError
 from huiying.monitoring.models import Item, Source, SourceRun
 from huiying.monitoring.services_intake import MAX_SCREENSHOT_BYTES, manual_entry
@@ -221,11 +222,7 @@ class ManualEntryForm(forms.Form):
         label=_("正文"), widget=forms.Textarea(attrs={"rows": 8}), required=False
     )
     author = forms.CharField(label=_("作者"), max_length=200, required=False)
-    published_at = forms.DateTimeField(
-        label=_("发布时间"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    published_at = LocalDateTimeField(label=_("发布时间"), required=False)
     screenshot = forms.FileField(
         label=_("截图"),
         required=False,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from huiying.common.formfields import LocalDateTimeField
 from huiying.monitoring import services_watch
 from huiying.monitoring.access import is_monitor
 from huiying.monitoring.models import Watch
@@ -45,10 +46,7 @@ class WatchForm(forms.Form):
         required=False,
         help_text=_("创建人总会收到告警。按住 Ctrl 可多选。"),
     )
-    ends_at = forms.DateTimeField(
-        label=_("结束时间"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    ends_at = LocalDateTimeField(label=_("结束时间"))
 
 
 @monitor_required

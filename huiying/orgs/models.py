@@ -46,8 +46,10 @@ class Unit(ChoiceLabelsMixin, models.Model):
         related_name="children",
     )
     # Materialised path ("/3/17/") so that a subtree is one indexed prefix query.
-    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
-    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    path = models.CharField(
+        _("层级路径"), max_length=255, db_index=True, editable=False, default=""
+    )
+    depth = models.PositiveSmallIntegerField(_("层级"), default=0, editable=False)
     functions = models.JSONField(
         _("职能领域"), default=list, blank=True, help_text=_("主管的职能、话题关键词")
     )
@@ -82,9 +84,14 @@ class Membership(ChoiceLabelsMixin, models.Model):
         REVIEWER = "reviewer", _("审核人")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("人员"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
     )
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="memberships")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="memberships"
+    )
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
     is_active = models.BooleanField(_("有效"), default=True)
 

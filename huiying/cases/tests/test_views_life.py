@@ -182,7 +182,8 @@ def test_create_page_groups_categories_and_offers_active_units(city: Any) -> Non
     body = login(city.monitor).get(reverse("cases:create")).content.decode()
     assert '<optgroup label="常规交办">' in body and '<optgroup label="紧急交办">' in body
     assert "海门区人民政府" not in body and "市住房和城乡建设局" in body
-    assert 'type="datetime-local"' in body and 'name="attachments"' in body and "multiple" in body
+    assert 'placeholder="2026-12-03 14:30"' in body and "novalidate" in body
+    assert 'name="attachments"' in body and "multiple" in body
     assert 'name="src-0-platform"' in body and 'id="src-empty"' in body
 
 

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from huiying.accounts.services import user_create
 from huiying.common.errors import DomainError
+from huiying.common.management.commands._database import require_database
 from huiying.orgs.models import Membership, Unit
 from huiying.orgs.services import membership_grant
 
@@ -50,6 +51,7 @@ class Command(BaseCommand):
         grant.add_argument("role", nargs="+", help=ROLE_HELP)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        require_database()
         try:
             if options["op"] == "create":
                 self._create(options)

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from huiying.common.audit import verify_chain
+from huiying.common.management.commands._database import require_database
 
 
 class Command(BaseCommand):
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         subcommands.add_parser("verify", help="校验整条审计链")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        require_database()
         if options["subcommand"] == "verify":
             self.verify()
 

@@ -1,7 +1,9 @@
 """``huiying deadline``: compute one deadline with the working-time calendar.
 
 Prints only the ISO 8601 deadline on stdout so that scripts can use it; warnings about
-years whose holiday schedule is not loaded go to stderr.
+years whose holiday schedule is not loaded go to stderr. On a database that is not migrated
+(or not reachable) it still answers, from the holiday data built into chinesecalendar, and
+says so on stderr.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from huiying.common.workcalendar import WorkCalendar, get_calendar
+from huiying.common.management.commands._database import database_problem
+from huiying.common.workcalendar import WorkCalendar, calendar_from_package, get_calendar
 
 MEASURES = ("working_hours", "working_days", "hours")
 
@@ -79,7 +82,12 @@ class Command(BaseCommand):
         given = [name for name in MEASURES if options.get(name) is not None]
         if len(given) != 1:
             raise CommandError("请在 --working-hours、--working-days、--hours 中指定且只指定一项")
-        calendar = get_calendar()
+        problem = database_problem()
+        if problem is None:
+            calendar = get_calendar()
+        else:
+            calendar = calendar_from_package()
+            self.stderr.write(f"{problem.what}，按内置节假日数据计算；{problem.advice}")
         start = parse_start(options.get("start"), calendar)
         measure, value = given[0], str(options[given[0]])
         try:

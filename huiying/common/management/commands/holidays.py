@@ -37,6 +37,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from huiying.common.audit import record_event
+from huiying.common.management.commands._database import require_database
 from huiying.common.models import CalendarYear, Holiday
 from huiying.common.workcalendar import HOLIDAY, WORKDAY, invalidate_calendar, package_schedule
 
@@ -288,6 +289,7 @@ class Command(BaseCommand):
         subcommands.add_parser("sync", help="从已安装的 chinesecalendar 补齐数据库中没有的年度")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        require_database()
         subcommand = options["subcommand"]
         if subcommand == "status":
             self.status()

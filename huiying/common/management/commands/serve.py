@@ -11,15 +11,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from huiying.common.management.commands._database import database_problem
 from huiying.common.management.commands._runtime import serve
-
-
-def unapplied_migrations() -> int:
-    from django.db import DEFAULT_DB_ALIAS, connections
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
-    return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
 class Command(BaseCommand):
@@ -37,11 +30,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Like runserver: say so when the database is behind the code, but serve anyway.
-        pending = unapplied_migrations()
-        if pending:
-            self.stderr.write(
-                f"数据库还有 {pending} 个迁移未执行，页面可能出错；请先运行 `huiying migrate`。"
-            )
+        problem = database_problem()
+        if problem is not None:
+            self.stderr.write(f"{problem.what}，页面可能出错；{problem.advice}。")
         serve(
             host=options["host"],
             port=options["port"],

@@ -12,6 +12,7 @@ from typing import Any
 
 from huey.contrib.djhuey.management.commands.run_huey import Command as RunHueyCommand
 
+from huiying.common.management.commands._database import database_problem
 from huiying.common.management.commands._runtime import configured_huey, describe_queue
 
 
@@ -23,6 +24,10 @@ class Command(RunHueyCommand):
         if huey.immediate:
             self.stderr.write("HUEY_IMMEDIATE 已开启：任务在调用处同步执行，无需运行 worker。")
             raise SystemExit(2)
+        # Like serve: say so when the database is behind the code, but run anyway.
+        problem = database_problem()
+        if problem is not None:
+            self.stderr.write(f"{problem.what}，后台任务可能出错；{problem.advice}。")
         self.stdout.write(f"后台任务队列：{describe_queue(huey)}")
         self.stdout.flush()
         super().handle(*args, **options)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from huiying.common.management.commands._database import require_database
 from huiying.monitoring.collectors.definition import POLLED_KINDS
 from huiying.monitoring.models import Source
 from huiying.monitoring.services_sources import collect_source, due_sources
@@ -26,6 +27,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        require_database()
         if not options["once"]:
             raise CommandError(
                 "请加 --once 采集一次；持续采集由后台队列负责（huiying worker 或 huiying serve）。"

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from huiying.common.management.commands._database import require_database
 from huiying.monitoring.collectors.importer import FORMATS, ImportFileError
 from huiying.monitoring.models import Source
 from huiying.monitoring.services_intake import ImportReport, import_file
@@ -39,6 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="只检查文件，不入库")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        require_database()
         source = Source.objects.filter(code=options["source"]).first()
         if source is None:
             raise CommandError(

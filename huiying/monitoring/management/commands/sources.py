@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from huiying.common.management.commands._database import require_database
 from huiying.monitoring.collectors.definition import DefinitionError, normalise_definition
 from huiying.monitoring.models import Source
 from huiying.monitoring.services_sources import definition_of, parse_definitions, source_save
@@ -43,6 +44,7 @@ class Command(BaseCommand):
         show.add_argument("code")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        require_database()
         self.stdin = options.get("stdin") or sys.stdin
         action = options["action"]
         if action == "add":

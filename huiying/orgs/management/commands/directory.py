@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from huiying.common.errors import InvalidInput
+from huiying.common.management.commands._database import require_database
 from huiying.orgs.services import ImportSummary, directory_export, directory_import
 
 EXPORT_HEADER = (
@@ -58,6 +59,7 @@ class Command(BaseCommand):
         exp.add_argument("file", nargs="?")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        require_database()
         if options["op"] == "import":
             self._import(Path(options["file"]), prune=options["prune"], dry=options["dry_run"])
         else:
