@@ -18,25 +18,18 @@ from django.utils.translation import gettext_lazy as _
 from huiying.accounts.roles import Principal
 from huiying.cases import selectors
 from huiying.cases.models import Assignment, Category, Status
+from huiying.common.formfields import TextDateField
 from huiying.orgs.fields import UnitChoiceField
 from huiying.orgs.models import Unit
 
-DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d"]
 MAX_TERMS = 5  # words of a keyword search; each must match somewhere
 KEYWORD_FIELDS = ("number", "title", "summary")  # and the unit's name, see _keyword_q
 
 
 def _date_field(label: Any) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=False,
-        input_formats=DATE_FORMATS,
-        # A date picker where the browser has one; typed, it is YYYY-MM-DD (or YYYY/MM/DD).
-        widget=forms.DateInput(
-            attrs={"type": "date", "placeholder": "YYYY-MM-DD"}, format="%Y-%m-%d"
-        ),
-        error_messages={"invalid": _("日期格式应为 年-月-日，例如 2026-03-01。")},
-    )
+    # Typed as text in a format the app controls (2026-03-01, 2026/3/1, 2026年3月1日): the
+    # browser's own date picker shows mm/dd/yyyy in an English browser.
+    return TextDateField(label=label, required=False)
 
 
 class OverdueCheckbox(forms.CheckboxInput):

@@ -203,7 +203,7 @@ class PlatformInput(forms.TextInput):
 
     def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
-        context["suggestions"] = self.suggestions
+        context["widget"]["suggestions"] = self.suggestions
         return context
 
 

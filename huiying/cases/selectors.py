@@ -130,12 +130,26 @@ def thread_forms(form: Assignment) -> QuerySet[Assignment]:
     )
 
 
+def signed_the_call(form: Assignment, sig: object | None) -> bool:
+    """A unit that signed a phoned-in form before 网信办 back-filled it signed the call; the
+    back-fill then wrote the form down, which is not an amendment behind the unit's back."""
+    phone = getattr(form, "phone_assignment", None)
+    signed_at = getattr(sig, "signed_at", None)
+    if phone is None or signed_at is None:
+        return False
+    return phone.backfilled_at is None or signed_at < phone.backfilled_at
+
+
 def signature_state(form: Assignment) -> tuple[object | None, bool]:
-    """The latest signature and whether the form changed after it was signed."""
+    """The latest signature and whether the form was amended after it was signed."""
     sig = form.signatures.select_related("signed_by").order_by("-signed_at").first()
     if sig is None:
         return None, False
-    return sig, bool(form.issued_content_hash) and sig.content_hash != form.issued_content_hash
+    changed = bool(form.issued_content_hash) and sig.content_hash != form.issued_content_hash
+    if changed and signed_the_call(form, sig):
+        # Amended after the back-fill too? Only the versions tell: the back-fill keeps it.
+        changed = form.version > getattr(sig, "content_version", form.version)
+    return sig, changed
 
 
 def overdue_q(now: dt.datetime) -> Q:

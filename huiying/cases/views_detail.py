@@ -97,6 +97,8 @@ def _milestones(form: Assignment, clock_views: list[Any]) -> list[dict[str, Any]
 def detail_context(request: HttpRequest, form: Assignment, **extra: Any) -> dict[str, Any]:
     p = principal(request)
     signature, changed = selectors.signature_state(form)
+    phone = getattr(form, "phone_assignment", None)
+    signed_the_call = selectors.signed_the_call(form, signature)
     facts = abilities.facts_of(form)
     steps = abilities.steps(p, form, facts)
     transitions = [s.transition for s in steps if s.allowed]
@@ -120,13 +122,14 @@ def detail_context(request: HttpRequest, form: Assignment, **extra: Any) -> dict
         ).order_by("pk"),
         "signature": signature,
         "changed_since_signing": changed,
+        "signed_the_call": signed_the_call,
         "responses": form.responses.select_related("recorded_by").prefetch_related("files"),
         "feedbacks": form.feedbacks.select_related("filed_by").prefetch_related("files"),
         "extensions": form.extension_requests.select_related("requested_by", "decided_by"),
         "reliefs": form.relief_requests.select_related(
             "suggested_unit", "requested_by", "decided_by"
         ),
-        "phone": getattr(form, "phone_assignment", None),
+        "phone": phone,
         "backfill_clock": next((c for c in clock_views if c.kind == Clock.Kind.BACKFILL), None),
         "milestones": _milestones(form, clock_views),
         "may_record_milestone": any(t.action == "record_milestone" for t in transitions),

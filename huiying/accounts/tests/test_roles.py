@@ -97,11 +97,13 @@ def test_government_office_sees_everything(city: Any) -> None:
 
 
 def test_discipline_sees_only_its_own_unit(city: Any) -> None:
-    # 监察 receives referrals (R6.4) through its own forms; it is not an all-seeing office.
+    # 监察 receives accountability referrals (R6.4); it is neither an all-seeing office nor a
+    # unit that forms are assigned to, so it sees no forms and acts on none.
     user = User.objects.create_user(username="jw")
     membership_grant(user=user, unit=city.discipline, role=Membership.Role.HANDLER)
     p = principal_for(user)
-    assert not p.sees_all and via_units(user) == {"nt-jw"}
+    assert not p.sees_all and p.is_discipline and not p.acting_unit_ids
+    assert via_units(user) == set()
 
 
 def test_superuser_sees_everything(city: Any, admin_user: Any) -> None:

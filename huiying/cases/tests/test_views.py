@@ -27,16 +27,15 @@ UNIT_MEMBERS = {
     "housing_handler",
     "housing_leader",
     "other_handler",
-    "inspector",
     "district_leader",
 }
 # page name -> roles that may open it (everyone else: 403 with a Chinese reason)
 PAGES = {
-    # A unit's spokesperson acts for it; 督查室 staff handle their own office's work.
+    # A unit's spokesperson acts for it. 督查室 oversees: it has no inbox of its own.
     "cases:inbox": UNIT_MEMBERS,
     "cases:queue": {"reviewer"},
     "cases:drafts": {"monitor", "reviewer"},
-    "cases:all": {"monitor", "reviewer"} | UNIT_MEMBERS,
+    "cases:all": {"monitor", "reviewer", "inspector"} | UNIT_MEMBERS,
     "cases:create": {"monitor", "reviewer"},
     "cases:phone": {"monitor", "reviewer"},
 }

@@ -192,7 +192,9 @@ def test_the_picker_works_in_a_panel_that_htmx_brings_in(
         unit.press_sequentially("海门区人民")
         unit.press("Enter")
         expect(unit).to_have_value("海门区人民政府")
-        row.locator("textarea").fill("属地管理")
+        # Picking the unit redrafted the opinion for it (htmx); the reason is the reviewer's.
+        expect(row.locator("textarea[name=cac_opinion]")).to_be_visible()
+        row.locator("textarea[name=reason]").fill("属地管理")
         row.get_by_role("button", name="确认改派").click()
         expect(page.locator(f"#row-{form.pk}")).to_contain_text("已改派其他单位")
         browser.close()
