@@ -177,6 +177,8 @@ HUIYING_CITY_NAME = env_str("HUIYING_CITY_NAME", "南通市")
 HUIYING_FORM_NUMBER_PREFIX = env_str("HUIYING_FORM_NUMBER_PREFIX", "通网舆交")
 HUIYING_OFFICE_HOURS = env_str("HUIYING_OFFICE_HOURS", "08:30-12:00,13:30-17:30")
 HUIYING_BACKFILL_HOURS = env_int("HUIYING_BACKFILL_HOURS", 24)
+# A back-filled emergency form is issued at once; a second 网信办 reviewer confirms it within this.
+HUIYING_BACKFILL_CONFIRM_HOURS = env_int("HUIYING_BACKFILL_CONFIRM_HOURS", 24)
 HUIYING_CONTINUED_RELEASE_HOURS = env_int("HUIYING_CONTINUED_RELEASE_HOURS", 24)
 # A running clock turns "due soon" this long before its deadline (at most a quarter of the time
 # allowed, so short emergency clocks are not amber from the start).

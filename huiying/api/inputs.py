@@ -185,6 +185,11 @@ class BackfillInput(FieldsInput):
     sources = SourceInputSerializer(many=True, required=False, default=list)
 
 
+class ConfirmBackfillInput(ReasonInput):
+    action = "confirm_backfill"
+    schema_note = "四眼原则：补填后即已交办，须由未拟写、未补填本单的另一位审核人复核。"
+
+
 class AmendInput(FieldsInput, ReasonInput):
     action = "amend"
     schema_note = "内容版本加一；已签收的交办单会显示“签收后内容已修改”。"
@@ -257,6 +262,7 @@ ACTION_INPUTS: dict[str, type[ActionInput]] = {
         ReturnInput,
         IssueInput,
         BackfillInput,
+        ConfirmBackfillInput,
         AmendInput,
         SignInput,
         RespondInput,

@@ -48,6 +48,7 @@ class Facts:
     pending_relief: bool = False
     open_milestones: bool = False
     backfill_pending: bool = False
+    confirm_pending: bool = False  # back-filled (and so issued) without review, not yet confirmed
     has_sources: bool = False
     editor_ids: frozenset[int] = field(default_factory=frozenset)
 
@@ -84,11 +85,15 @@ def facts_for(forms: Iterable[Assignment]) -> dict[int, Facts]:
         .filter(assignment_id__in=ids, kind__in=MILESTONE_KINDS)
         .values_list("assignment_id", flat=True)
     )
-    backfill = set(
-        PhoneAssignment.objects.filter(
-            assignment_id__in=ids, backfilled_at__isnull=True
-        ).values_list("assignment_id", flat=True)
-    )
+    backfill: set[int] = set()
+    confirm: set[int] = set()
+    for fid, backfilled, confirmed in PhoneAssignment.objects.filter(
+        assignment_id__in=ids
+    ).values_list("assignment_id", "backfilled_at", "confirmed_at"):
+        if backfilled is None:
+            backfill.add(fid)
+        elif confirmed is None:
+            confirm.add(fid)
     sources = dict(
         SourceItem.objects.filter(assignment_id__in=ids)
         .values_list("assignment_id")
@@ -106,6 +111,7 @@ def facts_for(forms: Iterable[Assignment]) -> dict[int, Facts]:
             pending_relief=fid in rel,
             open_milestones=fid in ms,
             backfill_pending=fid in backfill,
+            confirm_pending=fid in confirm,
             has_sources=bool(sources.get(fid)),
             editor_ids=frozenset(editors.get(fid, ())),
         )
@@ -132,7 +138,13 @@ def _refused_by_role(form: Assignment, t: Transition) -> str:
     }
 
 
+# Steps that must be taken by someone who wrote none of the form's content (R3.5).
+FOUR_EYES = frozenset({"issue", "confirm_backfill"})
+
+
 def _refused_by_author(form: Assignment, who: Principal) -> str:
+    if getattr(form, "phone_assignment", None) is not None:
+        return _("您拟写或补填过本交办单的内容，不能复核自己的稿件，请由另一位审核人复核。")
     if form.drafter_id == who.user_id:
         return _("拟稿人不能审核自己拟制的交办单，请由另一位审核人审核。")
     return _("您修改过本交办单的内容，不能审核交办自己改写的稿件，请由另一位审核人审核。")
@@ -151,6 +163,8 @@ def _refused_by_condition(who: Principal, form: Assignment, t: Transition, facts
         return _("没有待审批的退回申请。")
     if action == "backfill" and not facts.backfill_pending:
         return _("该交办单不是电话交办，或已补填。")
+    if action == "confirm_backfill" and not facts.confirm_pending:
+        return _("该交办单没有待复核的补填内容。")
     if action == "record_milestone" and not facts.open_milestones:
         return _("没有待登记的应急发布节点。")
     return ""
@@ -161,7 +175,7 @@ def step(who: Principal, form: Assignment, t: Transition, facts: Facts) -> Step:
         return Step(t, False, STATE, _refused_by_state(form, t))
     if not may(who, form, t):
         return Step(t, False, ROLE, _refused_by_role(form, t))
-    if t.action == "issue" and who.user_id in facts.editor_ids:
+    if t.action in FOUR_EYES and who.user_id in facts.editor_ids:
         return Step(t, False, AUTHOR, _refused_by_author(form, who))
     reason = _refused_by_condition(who, form, t, facts)
     if reason:
@@ -181,7 +195,7 @@ def allowed(who: Principal, form: Assignment, facts: Facts | None = None) -> lis
 
 # Steps whose absence a person would wonder about: shown with the reason when the data blocks
 # them. The others (no extension to decide, no phone call to back-fill) simply do not apply.
-EXPLAINED = frozenset({"submit", "issue", "request_extension"})
+EXPLAINED = frozenset({"submit", "request_extension"})
 
 
 def blocked(who: Principal, form: Assignment, facts: Facts | None = None) -> list[Step]:
@@ -190,7 +204,7 @@ def blocked(who: Principal, form: Assignment, facts: Facts | None = None) -> lis
     return [
         s
         for s in steps(who, form, facts)
-        if s.refusal in (AUTHOR, CONDITION) and s.action in EXPLAINED
+        if s.refusal == AUTHOR or (s.refusal == CONDITION and s.action in EXPLAINED)
     ]
 
 

@@ -158,6 +158,7 @@ SHORT_LABELS: dict[str, Any] = {
     K.REPLY: gettext_lazy("答复"),
     K.FEEDBACK: gettext_lazy("反馈"),
     K.BACKFILL: gettext_lazy("补填"),
+    K.CONFIRM: gettext_lazy("复核"),
 }
 
 
@@ -305,6 +306,12 @@ def start_backfill(form: Assignment, called_at: dt.datetime) -> Clock:
     """网信办's own obligation after a phone assignment: fill in the form in writing."""
     due = called_at + dt.timedelta(hours=settings.HUIYING_BACKFILL_HOURS)
     return _create(form, K.BACKFILL, started=called_at, due=due, owner=Clock.Owner.CAC)
+
+
+def start_confirmation(form: Assignment, backfilled_at: dt.datetime) -> Clock:
+    """网信办's second pair of eyes on a back-fill that issued the form without review."""
+    due = backfilled_at + dt.timedelta(hours=settings.HUIYING_BACKFILL_CONFIRM_HOURS)
+    return _create(form, K.CONFIRM, started=backfilled_at, due=due, owner=Clock.Owner.CAC)
 
 
 def start_milestones(form: Assignment, start: dt.datetime) -> list[Clock]:

@@ -390,6 +390,17 @@ class PhoneAssignment(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # Four eyes after the fact (R3.5): the back-fill issues at once, a second 网信办 member
+    # who wrote none of it confirms it afterwards.
+    confirmed_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("复核人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("电话交办记录")
@@ -526,6 +537,7 @@ class Clock(ChoiceLabelsMixin, models.Model):
         REPLY = "reply", _("答复（回应）")
         FEEDBACK = "feedback", _("反馈办理情况")
         BACKFILL = "backfill", _("补填交办单")
+        CONFIRM = "confirm", _("复核补填内容")
         AUTHORITATIVE_INFO = "authoritative_info", _("发布权威信息（5小时内）")
         PRESS_CONFERENCE = "press_conference", _("举行新闻发布会（24小时内）")
         CONTINUED_RELEASE = "continued_release", _("持续发布权威信息")

@@ -438,6 +438,7 @@ def form_phone_assign(
         content=content.strip(),
         reported_to_leaders=reported_to_leaders.strip(),
     )
+    _edited_by(form, actor)
     clocks.start_unit_clocks(form, called_at)
     clocks.start_backfill(form, called_at)
     form.save(update_fields=["reply_deadline", "feedback_deadline"])
@@ -553,11 +554,14 @@ def form_backfill(
         raise InvalidInput("补填时请填写舆情摘要。")
     now = timezone.now()
     changed = [*fields, *_number(locked, now)]
-    locked.reviewer = actor
+    # Issued at once, but without review: a second 网信办 member confirms it (its own clock);
+    # until then the form names no reviewer.
+    locked.reviewer = None
     phone = PhoneAssignment.objects.select_for_update().get(assignment=locked)
     phone.backfilled_at, phone.backfilled_by = now, actor
     phone.save(update_fields=["backfilled_at", "backfilled_by"])
     backfill = clocks.finish(locked, Clock.Kind.BACKFILL, now)
+    clocks.start_confirmation(locked, now)
     for kind, name in (
         (Clock.Kind.REPLY, "reply_deadline"),
         (Clock.Kind.FEEDBACK, "feedback_deadline"),
@@ -578,6 +582,33 @@ def form_backfill(
         meta={
             "late": bool(backfill and backfill.done_at and backfill.done_at > backfill.due_at),
             "files": _files_meta(files),
+        },
+    )
+
+
+@transaction.atomic
+def form_confirm_backfill(*, form: Assignment, actor: User, reason: str = "") -> Assignment:
+    """Four eyes after the fact (R3.5): a reviewer who wrote none of the back-filled form
+    confirms it; the form then names him as its reviewer."""
+    locked, _t = _guard(form=form, action="confirm_backfill", actor=actor)
+    now = timezone.now()
+    phone = PhoneAssignment.objects.select_for_update().get(assignment=locked)
+    phone.confirmed_at, phone.confirmed_by = now, actor
+    phone.save(update_fields=["confirmed_at", "confirmed_by"])
+    done = clocks.finish(locked, Clock.Kind.CONFIRM, now)
+    before = _snapshot(locked, ["reviewer"])
+    locked.reviewer = actor
+    return _finish(
+        form=locked,
+        action="confirm_backfill",
+        actor=actor,
+        before=before,
+        update_fields=["reviewer"],
+        reason=reason,
+        meta={
+            "backfilled_by": phone.backfilled_by_id,
+            "late": bool(done and done.done_at and done.done_at > done.due_at),
+            "content_hash": locked.issued_content_hash,
         },
     )
 
@@ -1153,6 +1184,7 @@ ACTION_SERVICES: dict[str, Callable[..., Any]] = {
     "return": form_return,
     "issue": form_issue,
     "backfill": form_backfill,
+    "confirm_backfill": form_confirm_backfill,
     "amend": form_amend,
     "sign": form_sign,
     "respond": form_respond,

@@ -51,6 +51,7 @@ def _t(
 ACTIVE_UNIT_STATES = {S.ISSUED, S.SIGNED, S.RESPONDED, S.REWORK}
 # Issued and not yet ended: the unit has work, 网信办 may still back-fill or record releases.
 LIVE_STATES = {*ACTIVE_UNIT_STATES, S.FEEDBACK_FILED, S.RELIEF_REQUESTED}
+TERMINAL_STATES = {S.CLOSED, S.REASSIGNED, S.WITHDRAWN}
 OPEN_STATES = {
     S.DRAFT,
     S.IN_REVIEW,
@@ -62,7 +63,6 @@ OPEN_STATES = {
     S.REWORK,
     S.RELIEF_REQUESTED,
 }
-TERMINAL_STATES = {S.CLOSED, S.REASSIGNED, S.WITHDRAWN}
 
 TRANSITIONS: tuple[Transition, ...] = (
     _t("edit", _("修改草稿"), {S.DRAFT, S.RETURNED}, None, (By.DRAFTER,)),
@@ -80,6 +80,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     # The phone call is the assignment (R3.4): the unit works from it at once, and 网信办
     # back-fills the written form whenever it can, whatever the unit has done meanwhile.
     _t("backfill", _("补填交办单"), LIVE_STATES, None, (By.CAC,)),
+    # Four eyes after the fact: the back-fill issued the written form without review.
+    _t("confirm_backfill", _("复核补填内容"), LIVE_STATES, None, (By.REVIEWER,)),
     _t("amend", _("修改已交办内容"), ACTIVE_UNIT_STATES, None, (By.REVIEWER,), reason=True),
     _t("sign", _("签收"), {S.ISSUED}, S.SIGNED, (By.UNIT,)),
     _t("respond", _("登记回应"), {S.SIGNED, S.RESPONDED, S.REWORK}, S.RESPONDED, (By.UNIT,)),

@@ -116,6 +116,7 @@ def detail_context(request: HttpRequest, form: Assignment, **extra: Any) -> dict
         # Steps this person could take here but for the data: shown with why, not as buttons.
         "blocked": abilities.blocked(p, form, facts),
         "phone_pending": facts.backfill_pending,
+        "confirm_pending": facts.confirm_pending,
         "sources": form.source_items.order_by("pk"),
         "attachments": form.attachments.filter(
             response__isnull=True, feedback__isnull=True

@@ -33,6 +33,10 @@ def _extension_pending(city: Any, form: Assignment) -> None:
     )
 
 
+def _backfilled(city: Any, form: Assignment) -> None:
+    services.form_backfill(form=form, actor=city.monitor)
+
+
 def _first_milestone(form: Assignment) -> int:
     return (
         Milestone.objects.filter(assignment=form)
@@ -48,6 +52,7 @@ STEPS: dict[str, tuple[str, str, dict[str, Any], str, Callable[..., Any] | None]
     "return": (S.IN_REVIEW, "reviewer", {"reason": "请补充链接"}, S.RETURNED, None),
     "issue": (S.IN_REVIEW, "reviewer", {}, S.ISSUED, None),
     "backfill": (PHONE, "monitor", {"cac_opinion": "立即核实"}, S.ISSUED, None),
+    "confirm_backfill": (PHONE, "reviewer", {}, S.ISSUED, _backfilled),
     "amend": (S.SIGNED, "reviewer", {"reason": "更正", "cac_opinion": "新意见"}, S.SIGNED, None),
     "sign": (S.ISSUED, "housing_handler", {}, S.SIGNED, None),
     "respond": (

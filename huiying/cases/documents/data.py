@@ -116,6 +116,13 @@ def _person(user: Any) -> str:
     return clean_text(user.full_name) or user.username
 
 
+def _reviewer(form: Assignment) -> str:
+    phone = getattr(form, "phone_assignment", None)
+    if form.reviewer is None and phone is not None and phone.backfilled_at is not None:
+        return str(_("（补填后即交办，尚未复核）"))
+    return _person(form.reviewer)
+
+
 def _issuer(city_name: str) -> str:
     """The issuing office: the directory's 网信办, named with the city (市委网信办 → 南通市委网信办)."""
     cac = Unit.objects.filter(office=Unit.Office.CAC).order_by("pk").first()
@@ -240,9 +247,14 @@ def form_document_data(form: Assignment) -> FormDocument:
         ],
         summary=clean_text(form.summary),
         opinion=clean_text(form.cac_opinion),
-        attachments=[clean_text(a.name) for a in form.attachments.order_by("pk")],
+        attachments=[
+            clean_text(a.name)
+            for a in form.attachments.filter(response__isnull=True, feedback__isnull=True).order_by(
+                "pk"
+            )
+        ],
         drafter=_person(form.drafter),
-        reviewer=_person(form.reviewer),
+        reviewer=_reviewer(form),
         issued_at=form.issued_at,
         signature=_signature(form),
         phone=_phone(form),

@@ -248,3 +248,38 @@ def test_a_refused_step_writes_no_clock_and_no_event(city: Any, at_t0: Any) -> N
     with pytest.raises(NotAllowed):
         services.form_sign(form=form, actor=city.other_handler)
     assert (Clock.objects.count(), OutboxEvent.objects.count()) == before
+
+
+def test_a_backfill_issues_at_once_and_another_reviewer_confirms_it(city: Any, at_t0: Any) -> None:
+    from huiying.common.errors import NotAllowed
+
+    # The monitor takes the call and back-fills it himself: one person, no review yet.
+    form = to_status(city, PHONE)
+    services.form_backfill(form=form, actor=city.monitor, cac_opinion="请持续发布")
+    form.refresh_from_db()
+    assert form.number and form.reviewer is None
+    confirm = by_kind(form)["confirm"]
+    assert confirm.owner == Clock.Owner.CAC and confirm.state == State.RUNNING
+    # A reviewer who wrote any of it cannot confirm it; another one can.
+    with pytest.raises(NotAllowed, match="没有权限"):  # a monitor is no reviewer
+        services.form_confirm_backfill(form=form, actor=city.monitor)
+    at_t0.shift(dt.timedelta(hours=2))
+    services.form_confirm_backfill(form=form, actor=city.reviewer)
+    form.refresh_from_db()
+    assert form.reviewer == city.reviewer
+    assert by_kind(form)["confirm"].state == State.DONE_ON_TIME
+    assert form.phone_assignment.confirmed_by == city.reviewer
+    from huiying.common.errors import IllegalTransition
+
+    with pytest.raises(IllegalTransition, match="没有待复核"):
+        services.form_confirm_backfill(form=form, actor=city.reviewer2)
+
+
+def test_the_backfilling_reviewer_cannot_confirm_his_own_backfill(city: Any, at_t0: Any) -> None:
+    from huiying.common.errors import NotAllowed
+
+    form = to_status(city, PHONE)
+    services.form_backfill(form=form, actor=city.reviewer)
+    with pytest.raises(NotAllowed):
+        services.form_confirm_backfill(form=form, actor=city.reviewer)
+    services.form_confirm_backfill(form=form, actor=city.reviewer2)
