@@ -38,6 +38,13 @@ class City:
 
 
 @pytest.fixture(autouse=True)
+def _loopback_sources_allowed(settings: Any) -> None:
+    """The imitation sites of the tests are on loopback, which a real installation refuses
+    (huiying/monitoring/egress.py); tests of that refusal set their own networks."""
+    settings.HUIYING_SOURCE_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_calendar() -> Iterator[None]:
     """A rolled-back test sends no signal, so a calendar cached inside it must not leak out."""
     invalidate_calendar()

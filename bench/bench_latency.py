@@ -172,6 +172,8 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = database_url(args.db, "huiying_bench_latency")
     os.environ["HUIYING_VAR_DIR"] = str(VAR)
+    # The imitation sites are on loopback, which sources may not reach unless allowed.
+    os.environ["HUIYING_SOURCE_ALLOWED_NETWORKS"] = "127.0.0.0/8,::1/128"
     if args.queue == "redis":
         os.environ["HUEY_REDIS_URL"] = "redis://127.0.0.1:6379/15"
         os.environ["HUEY_NAME"] = "huiying-bench-latency"

@@ -25,6 +25,7 @@ from email.message import Message
 from urllib.parse import urljoin, urlsplit
 
 from huiying.monitoring.collectors.encoding import decode_document, http_charset
+from huiying.monitoring.egress import EgressRefused, guarded_create_connection
 
 log = logging.getLogger("huiying.monitoring.fetch")
 
@@ -190,6 +191,9 @@ class HttpClient:
             )
         else:
             conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=remaining)
+        # Every connection (this one and the one after each redirect) goes through the
+        # installation's network policy, to the very address that was checked.
+        conn._create_connection = guarded_create_connection  # type: ignore[attr-defined]
         try:
             conn.request("GET", target, headers=self._headers(etag, last_modified))
             self._set_timeout(conn, deadline, url)
@@ -209,6 +213,8 @@ class HttpClient:
             ) from exc
         except ssl.SSLError as exc:
             raise FetchError(f"HTTPS 证书或加密连接错误：{url}（{exc.reason}）", url=url) from exc
+        except EgressRefused as exc:
+            raise FetchError(f"{exc}：{url[:200]}", url=url) from exc
         except ConnectionRefusedError as exc:
             raise FetchError(f"连接被拒绝，站点可能已关闭：{url}", url=url) from exc
         except socket.gaierror as exc:

@@ -231,6 +231,15 @@ class Watch(models.Model):
     title = models.CharField(_("专项名称"), max_length=200)
     expression = models.TextField(_("关键词规则"))
     units = models.ManyToManyField(Unit, verbose_name=_("相关单位"), blank=True, related_name="+")
+    # Who may change or close it: the unit of whoever opened it (empty: 网信办, the city's).
+    owner_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("负责单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("告警接收人"), blank=True, related_name="+"
     )

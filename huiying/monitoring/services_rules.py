@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from huiying.accounts.roles import principal_for
 from huiying.common.audit import record_event
 from huiying.monitoring import keywords
-from huiying.monitoring.access import is_monitor
+from huiying.monitoring.access import check_manage
 from huiying.monitoring.models import Item, ItemRuleMatch, KeywordRule
 from huiying.orgs.models import Unit
 
@@ -35,14 +35,8 @@ def _snapshot(rule: KeywordRule) -> dict[str, Any]:
 
 
 def _check(actor: Any, unit: Unit | None) -> None:
-    if not is_monitor(actor):
-        raise PermissionDenied(_("只有网信办或监测人员可以维护关键词规则"))
-    principal = principal_for(actor)
     # City-wide rules belong to 网信办; a district monitor keeps the rules of its own area.
-    if unit is None and not (principal.is_cac or principal.is_superuser):
-        raise PermissionDenied(_("只有网信办可以维护全市规则"))
-    if unit is not None and not principal.sees_unit(unit):
-        raise PermissionDenied(_("不能维护其他单位的规则"))
+    check_manage(actor, unit, _("关键词规则"))
 
 
 def _validate(name: str, expression: str) -> None:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from huiying.common import outbox
 from huiying.common.audit import record_event
 from huiying.monitoring import keywords
-from huiying.monitoring.access import is_monitor
+from huiying.monitoring.access import check_manage, is_monitor, own_unit
 from huiying.monitoring.models import Item, Source, Watch, WatchAlert, WatchMatch
 from huiying.orgs.models import Unit
 
@@ -78,8 +78,14 @@ def watch_open(
         errors["unit_ids"] = _("所选单位不存在或已停用")
     if errors:
         raise ValidationError(errors)
+    owner = own_unit(actor)
     watch = Watch.objects.create(
-        title=title, expression=expression, starts_at=starts_at, ends_at=ends_at, created_by=actor
+        title=title,
+        expression=expression,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        created_by=actor,
+        owner_unit=owner,
     )
     watch.units.set(units)
     members = set(member_ids) | {actor.pk}
@@ -96,6 +102,7 @@ def watch_open(
             "members": sorted(members),
             "starts_at": starts_at,
             "ends_at": ends_at,
+            "owner_unit": getattr(owner, "pk", None),
         },
     )
     log.info("watch %s opened by %s: %s [%s]", watch.pk, actor.pk, title, expression)
@@ -104,8 +111,9 @@ def watch_open(
 
 @transaction.atomic
 def watch_close(*, watch: Watch, actor: Any, reason: str = "") -> Watch:
-    _require_monitor(actor)
-    watch = Watch.objects.select_for_update().get(pk=watch.pk)
+    watch = Watch.objects.select_for_update().select_related("owner_unit").get(pk=watch.pk)
+    # A district cannot end 网信办's 24-hour watch (nor another district's).
+    check_manage(actor, watch.owner_unit, _("专项监测"))
     if watch.closed_at is not None:
         return watch
     now = timezone.now()

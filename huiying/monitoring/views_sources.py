@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.db.models.functions import TruncDate
@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huiying.common.formfields import LocalDateTimeField
+from huiying.monitoring.access import may_manage
 from huiying.monitoring.collectors.definition import POLLED_KINDS, DefinitionError
 from huiying.monitoring.models import Item, Source, SourceRun
 from huiying.monitoring.services_intake import MAX_SCREENSHOT_BYTES, manual_entry
@@ -126,6 +127,7 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "monitoring/source_detail.html",
         {
             "source": source,
+            "may_edit": may_manage(request.user, source.owner_unit),
             "status_css": css,
             "status": label,
             "runs": runs,
@@ -170,6 +172,8 @@ def source_create(request: HttpRequest) -> HttpResponse:
                 saved = [source_save(d, actor=request.user, mode="create") for d in definitions]
         except DefinitionError as exc:
             _definition_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error("definition", str(exc))
         else:
             for result in saved:
                 messages.success(
@@ -189,7 +193,15 @@ def source_create(request: HttpRequest) -> HttpResponse:
 
 @monitor_required
 def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    source = get_object_or_404(Source, pk=pk)
+    source = get_object_or_404(Source.objects.select_related("owner_unit"), pk=pk)
+    if not may_manage(request.user, source.owner_unit):
+        # Not a button that can only fail: the page says whose source it is instead.
+        owner = source.owner_unit.display_name if source.owner_unit else _("网信办（全市）")
+        message = _("监测源“%(name)s”属于%(owner)s，您不能修改。") % {
+            "name": source.name,
+            "owner": owner,
+        }
+        return render(request, "monitoring/forbidden.html", {"message": message}, status=403)
     initial = yaml.safe_dump(definition_of(source), allow_unicode=True, sort_keys=False)
     form = DefinitionForm(request.POST or None, initial={"definition": initial})
     if request.method == "POST" and form.is_valid():
@@ -200,6 +212,8 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
             saved = source_update(source, definitions[0], actor=request.user)
         except DefinitionError as exc:
             _definition_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error("definition", str(exc))
         else:
             if saved.changed:
                 messages.success(request, _("已保存监测源：%(name)s") % {"name": saved.source.name})

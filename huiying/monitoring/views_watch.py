@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from huiying.common.formfields import LocalDateTimeField
 from huiying.monitoring import services_watch
-from huiying.monitoring.access import is_monitor
+from huiying.monitoring.access import is_monitor, may_manage
 from huiying.monitoring.models import Watch
 from huiying.monitoring.views_search import monitor_required
 from huiying.orgs.fields import UnitMultipleChoiceField
@@ -92,10 +92,13 @@ def _timeline_context(watch: Watch) -> dict[str, Any]:
 
 @monitor_required
 def watch_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    watch = get_object_or_404(Watch.objects.select_related("created_by", "closed_by"), pk=pk)
+    watch = get_object_or_404(
+        Watch.objects.select_related("created_by", "closed_by", "owner_unit"), pk=pk
+    )
     context = _timeline_context(watch)
     context["units"] = list(watch.units.all())
     context["members"] = list(watch.members.all())
+    context["may_close"] = may_manage(request.user, watch.owner_unit)
     return render(request, "monitoring/watch_detail.html", context)
 
 
@@ -110,9 +113,12 @@ def watch_timeline(request: HttpRequest, pk: int) -> HttpResponse:
 @monitor_required
 def watch_close(request: HttpRequest, pk: int) -> HttpResponse:
     watch = get_object_or_404(Watch, pk=pk)
-    services_watch.watch_close(
-        watch=watch, actor=request.user, reason=request.POST.get("reason", "")[:500]
-    )
+    try:
+        services_watch.watch_close(
+            watch=watch, actor=request.user, reason=request.POST.get("reason", "")[:500]
+        )
+    except PermissionDenied as exc:
+        return render(request, "monitoring/forbidden.html", {"message": str(exc)}, status=403)
     return redirect("monitoring:watch_detail", pk=watch.pk)
 
 

@@ -204,7 +204,7 @@ def test_a_district_monitor_still_cannot_keep_rules_for_another_district(city: A
     refused = client.post(
         url, {"name": "海门", "expression": "海门", "unit": city.other_district.pk}
     )
-    assert refused.status_code == 400 and "不能维护其他单位的规则" in refused.content.decode()
+    assert refused.status_code == 400 and "不能维护其他单位的关键词规则" in refused.content.decode()
     assert not KeywordRule.objects.exists()
     ok = client.post(url, {"name": "城管", "expression": "城管", "unit": city.district_dept.pk})
     assert ok.status_code == 302

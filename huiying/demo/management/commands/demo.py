@@ -25,6 +25,16 @@ from huiying.demo.builder import DemoResult, build_demo
 from huiying.demo.people import DEMO_PASSWORD
 
 
+def allow_loopback_sources() -> None:
+    """The demo's imitation sites are on 127.0.0.1, a network sources may not reach by default
+    (huiying/monitoring/egress.py); this process, and only it, is allowed to."""
+    allowed = list(settings.HUIYING_SOURCE_ALLOWED_NETWORKS)
+    for net in ("127.0.0.0/8", "::1/128"):
+        if net not in allowed:
+            allowed.append(net)
+    settings.HUIYING_SOURCE_ALLOWED_NETWORKS = allowed
+
+
 class Command(BaseCommand):
     help = "演示：建库、导入南通市单位目录、创建各角色演示账号和各状态的演示交办单；--serve 随后启动服务。"
 
@@ -59,6 +69,7 @@ class Command(BaseCommand):
             return
         cleanups: list[Callable[[], None]] = []
         if not options["no_sites"]:
+            allow_loopback_sources()
             stop = self.start_sites()
             if stop is not None:
                 cleanups.append(stop)
