@@ -129,7 +129,7 @@ def source_save(definition: Any, *, actor: Any = None, mode: str = "upsert") -> 
     data = normalise_definition(definition)
     _check_reachable(data["url"])
     source = (
-        Source.objects.select_for_update()
+        Source.objects.select_for_update(of=("self",))
         .select_related("owner_unit")
         .filter(code=data["code"])
         .first()

@@ -111,7 +111,9 @@ def watch_open(
 
 @transaction.atomic
 def watch_close(*, watch: Watch, actor: Any, reason: str = "") -> Watch:
-    watch = Watch.objects.select_for_update().select_related("owner_unit").get(pk=watch.pk)
+    watch = (
+        Watch.objects.select_for_update(of=("self",)).select_related("owner_unit").get(pk=watch.pk)
+    )
     # A district cannot end 网信办's 24-hour watch (nor another district's).
     check_manage(actor, watch.owner_unit, _("专项监测"))
     if watch.closed_at is not None:
