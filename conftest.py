@@ -45,6 +45,16 @@ def _loopback_sources_allowed(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _two_factor_not_forced(settings: Any) -> None:
+    """The suite signs people in with force_login, which stands for both steps of a sign-in;
+    a reviewer made by a test has no authenticator, so forcing enrolment would send every such
+    test to the enrolment page. The tests of two-factor sign-in turn the rule on themselves
+    (huiying/accounts/tests/test_two_factor.py); the demo builds with the shipped default.
+    """
+    settings.HUIYING_2FA_REQUIRED_ROLES = []
+
+
+@pytest.fixture(autouse=True)
 def _fresh_calendar() -> Iterator[None]:
     """A rolled-back test sends no signal, so a calendar cached inside it must not leak out."""
     invalidate_calendar()

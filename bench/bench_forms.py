@@ -118,6 +118,8 @@ def ensure_people(units: list[Any]) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
 
+    from huiying.accounts.models import TwoFactorDevice
+    from huiying.accounts.totp import new_secret
     from huiying.orgs.models import Membership, Unit
 
     User = get_user_model()
@@ -142,6 +144,16 @@ def ensure_people(units: list[Any]) -> dict[str, Any]:
         [Membership(user=users[n], unit=u, role=r) for n, u, r in wanted],
         ignore_conflicts=True,
         batch_size=1000,
+    )
+    # Reviewers must sign in with a code (HUIYING_2FA_REQUIRED_ROLES): enrolled, they reach
+    # their pages as in production instead of the enrolment page.
+    TwoFactorDevice.objects.bulk_create(
+        [
+            TwoFactorDevice(user=users[n], secret=new_secret())
+            for n, _u, r in wanted
+            if r == "reviewer"
+        ],
+        ignore_conflicts=True,
     )
     return users
 

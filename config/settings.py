@@ -25,7 +25,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "huey.contrib.djhuey",
     "huiying.accounts.axes_app.AxesConfig",  # django-axes, named in Chinese
@@ -49,7 +48,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "huiying.accounts.middleware.SessionTimeoutMiddleware",
     "huiying.accounts.middleware.LoginRequiredMiddleware",
+    "huiying.accounts.middleware.TwoFactorGateMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -109,6 +110,19 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 
+# Sessions end after this long without a request, and this long after signing in whatever
+# happens (huiying/accounts/middleware.py); the cookie lives no longer than the second.
+HUIYING_SESSION_IDLE_MINUTES = env_int("HUIYING_SESSION_IDLE_MINUTES", 120)
+HUIYING_SESSION_MAX_HOURS = env_int("HUIYING_SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = HUIYING_SESSION_MAX_HOURS * 3600
+# API tokens expire this many days after they are issued (huiying/accounts/tokens.py).
+HUIYING_API_TOKEN_DAYS = env_int("HUIYING_API_TOKEN_DAYS", 90)
+# Who must sign in with a one-time code (TOTP) besides the password: "reviewer" (网信办 审核人 and
+# 网信办 leaders, who issue forms), "admin" (staff and superusers), any other role of a unit
+# (monitor, handler, leader, spokesperson), or "all". Empty: nobody is forced (anyone may still
+# enrol). See huiying/accounts/twofactor.py.
+HUIYING_2FA_REQUIRED_ROLES = env_list("HUIYING_2FA_REQUIRED_ROLES", ["reviewer", "admin"])
+
 LANGUAGE_CODE = "zh-hans"
 # Chinese only: a browser set to English must not get Django's own messages or the admin in
 # English (the LocaleMiddleware would follow its Accept-Language to any language listed here).
@@ -137,7 +151,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "huiying.api.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -9,11 +9,15 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from huiying.accounts import admin_lockout  # noqa: F401  (registers its admin)
+from huiying.accounts import admin_lockout, admin_tokens  # noqa: F401  (register their admins)
 from huiying.accounts.admin_permissions import PermissionLabelsMixin
-from huiying.accounts.models import User
+from huiying.accounts.admin_two_factor import two_factor_reset_view
+from huiying.accounts.models import TwoFactorDevice, User
 from huiying.accounts.services import record_user_change
 from huiying.orgs.admin import MembershipInlineBase
 
@@ -35,8 +39,10 @@ class UserAdmin(PermissionLabelsMixin, DjangoUserAdmin):  # type: ignore[type-ar
             _("权限"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        (_("重要日期"), {"fields": ("last_login", "date_joined")}),
+        (_("两步验证"), {"fields": ("two_factor_state",)}),
+        (_("重要日期"), {"fields": ("last_login", "date_joined", "password_changed_at")}),
     )
+    readonly_fields = ("two_factor_state", "password_changed_at")
     add_fieldsets = (
         *(DjangoUserAdmin.add_fieldsets or ()),
         (_("姓名与联系方式"), {"fields": ("full_name", "phone")}),
@@ -64,6 +70,32 @@ class UserAdmin(PermissionLabelsMixin, DjangoUserAdmin):  # type: ignore[type-ar
                     actor=request.user,
                 )
         return response
+
+    @admin.display(description=_("两步验证"))
+    def two_factor_state(self, obj: Any) -> str:
+        if obj is None or obj.pk is None:
+            return str(_("未启用"))
+        device = TwoFactorDevice.objects.filter(user_id=obj.pk).first()
+        if device is None:
+            return str(_("未启用"))
+        url = reverse("admin:accounts_user_two_factor_reset", args=[obj.pk])
+        return format_html(
+            '{}　<a class="button" href="{}">{}</a>',
+            _("已启用（%(when)s）")
+            % {"when": f"{timezone.localtime(device.confirmed_at):%Y-%m-%d %H:%M}"},
+            url,
+            _("重置两步验证"),
+        )
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<id>/two-factor/reset/",
+                self.admin_site.admin_view(two_factor_reset_view(self)),
+                name="accounts_user_two_factor_reset",
+            ),
+            *super().get_urls(),
+        ]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # People are deactivated (is_active), never deleted: forms and the log name them.

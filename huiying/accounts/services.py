@@ -10,6 +10,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from huiying.accounts.models import ApiToken
+from huiying.accounts.tokens import tokens_revoke_all
 from huiying.common.audit import record_event
 from huiying.common.errors import InvalidInput
 from huiying.orgs.models import Membership, Unit
@@ -102,3 +104,34 @@ def record_user_change(
         after={f: getattr(user, f) for f in (LOGGED_FIELDS if created else logged)},
         meta={"password_changed": True} if password_changed else {},
     )
+    if password_changed and not created:
+        tokens_revoke_all(user=user, actor=actor, reason=ApiToken.Reason.PASSWORD)
+
+
+@transaction.atomic
+def password_change(*, user: Any, old_password: str, new_password: str) -> int:
+    """A person changes his own password; every API token of his dies with the old one.
+
+    His other browser sessions end too: Django checks each session against the password
+    hash it was opened with (the caller keeps the current one with update_session_auth_hash).
+    Returns how many tokens were revoked. Audited (never the password).
+    """
+    if not user.check_password(old_password):
+        raise InvalidInput("原密码不正确。")
+    if old_password == new_password:
+        raise InvalidInput("新密码不能与原密码相同。")
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise InvalidInput("密码不符合要求：" + "；".join(exc.messages)) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    revoked = tokens_revoke_all(user=user, actor=user, reason=ApiToken.Reason.PASSWORD)
+    record_event(
+        actor=user,
+        action="user.password_change",
+        object_type="user",
+        object_id=user.pk,
+        meta={"tokens_revoked": revoked},
+    )
+    return revoked

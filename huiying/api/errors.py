@@ -7,7 +7,8 @@ the caller what went wrong:
 error                  status  meaning
 =====================  ======  ====================================================
 not_authenticated      401     no token and no session
-authentication_failed  401     unknown token, or the token of an inactive or deleted user
+authentication_failed  401     unknown, expired or revoked token, one issued before the
+                               owner's last password change, or of an inactive user
 not_allowed            403     signed in, but this person may not do this
 not_found              404     no such form, or not visible to this person
 unknown_action         404     no such action in the transitions table
@@ -16,6 +17,11 @@ illegal_transition     409     the form's state does not allow this step now
 invalid_input          400     payload failed validation (``fields`` says where)
 locked_out             429     too many failed logins (django-axes)
 =====================  ======  ====================================================
+
+Signing in (``auth/token/``, huiying/api/auth.py) adds ``otp_required`` (400: the account signs
+in with a one-time code too), ``otp_invalid`` (400: a wrong or used code) and
+``two_factor_enrolment_required`` (403: the role requires two-factor sign-in and the person has
+not enrolled on the web page yet; also for a session of such a person anywhere in the API).
 """
 
 from __future__ import annotations

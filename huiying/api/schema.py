@@ -9,7 +9,8 @@ from rest_framework import serializers
 class ErrorSerializer(serializers.Serializer):
     error = serializers.CharField(
         help_text="not_authenticated / authentication_failed / not_allowed / not_found / "
-        "unknown_action / method_not_allowed / illegal_transition / invalid_input / locked_out"
+        "unknown_action / method_not_allowed / illegal_transition / invalid_input / locked_out / "
+        "otp_required / otp_invalid / two_factor_enrolment_required"
     )
     message = serializers.CharField(help_text="给人看的中文说明")
     fields = serializers.DictField(  # type: ignore[assignment]

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from huiying.api.actions import ACTION_VIEWS
 from huiying.api.auth import TokenView
+from huiying.api.tokens import TokenDetailView, TokenListView
 from huiying.api.views import (
     FormDetailView,
     FormEventsView,
@@ -17,6 +18,8 @@ app_name = "api"
 
 v1 = [
     path("auth/token/", TokenView.as_view(), name="token"),
+    path("auth/tokens/", TokenListView.as_view(), name="tokens"),
+    path("auth/tokens/<int:pk>/", TokenDetailView.as_view(), name="token-detail"),
     path("transitions/", TransitionsView.as_view(), name="transitions"),
     path("forms/", FormListView.as_view(), name="forms"),
     path("forms/<int:pk>/", FormDetailView.as_view(), name="form-detail"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import cycle
@@ -20,7 +20,14 @@ from huiying.cases import services
 from huiying.cases.models import EMERGENCY_CATEGORIES, Assignment, Feedback, Milestone, Status
 from huiying.common.workcalendar import get_calendar
 from huiying.demo.content import BY_KEY, Matter
-from huiying.demo.people import ADMIN, DEMO_PASSWORD, MARKER_USERNAME, PEOPLE, Person
+from huiying.demo.people import (
+    ADMIN,
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    MARKER_USERNAME,
+    PEOPLE,
+    Person,
+)
 from huiying.demo.stories import STORIES, Story, Target
 from huiying.demo.timeline import Pace, Timeline
 from huiying.demo.units import resolve_units
@@ -116,7 +123,21 @@ def create_people(units: dict[str, Unit]) -> dict[str, Any]:
         is_staff=True,
         is_superuser=True,
     )
+    enrol_two_factor(users.values())
     return users
+
+
+def enrol_two_factor(users: Iterable[Any]) -> None:
+    """Whoever must sign in with a code gets the demo's published authenticator secret."""
+    from django.utils import timezone
+
+    from huiying.accounts import totp
+    from huiying.accounts.twofactor import two_factor_enrol, two_factor_required
+
+    for user in users:
+        if two_factor_required(user):
+            code = totp.code_at(DEMO_TOTP_SECRET, timezone.now())
+            two_factor_enrol(user=user, secret=DEMO_TOTP_SECRET, code=code)
 
 
 # --- the forms ---------------------------------------------------------------------------------

@@ -11,6 +11,10 @@ from huiying.orgs.models import Membership
 
 # Printed on the console and in the README: this is a demo, not a credential.
 DEMO_PASSWORD = "huiying-demo-2026"  # noqa: S105
+# The authenticator secret of every demo account whose role requires two-factor sign-in
+# (reviewers and the administrator by default), printed likewise; `huiying demo --otp USER`
+# shows the current code for such an account.
+DEMO_TOTP_SECRET = "HUIYINGDEMOXTOTPXSECRETXNOTREAL2"  # noqa: S105
 
 R = Membership.Role
 

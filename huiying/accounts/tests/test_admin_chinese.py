@@ -21,6 +21,7 @@ from django.test import Client
 from django.urls import reverse
 
 from huiying.accounts.admin_permissions import permission_label
+from huiying.accounts.tokens import token_issue
 from huiying.cases.models import Assignment, Status
 from huiying.cases.tests.builders import to_status
 from huiying.common.models import AuditEvent
@@ -86,10 +87,13 @@ def superuser_client(city: Any, admin_user: Any) -> Client:
     # Through the login form, so that axes records it; then a wrong password elsewhere (after
     # the success, which would clear the failure count).
     # As headless chromium asks: the answer is Chinese all the same.
+    # The admin signs in through the site's login page (the admin's own form is not used).
     client = Client(headers={"Accept-Language": "en-US,en;q=0.9"})
-    response = client.post(reverse("admin:login"), {"username": "admin", "password": "password"})
+    response = client.post(reverse("accounts:login"), {"username": "admin", "password": "password"})
     assert response.status_code == 302
-    Client().post(reverse("admin:login"), {"username": "admin", "password": "wrong-1"})
+    Client().post(reverse("accounts:login"), {"username": "admin", "password": "wrong-1"})
+    # A token, so that the token pages have a record to show.
+    token_issue(user=admin_user, name="对接测试", two_factor=False, actor=admin_user, via="page")
     # Axes writes this log only when AXES_ENABLE_ACCESS_FAILURE_LOG is on; its page still shows.
     AccessFailureLog.objects.create(
         username="admin", ip_address="127.0.0.1", user_agent="", http_accept="", path_info="/"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from huiying.accounts.tokens import token_issue
 from huiying.cases.models import Assignment
 from huiying.common.models import AuditEvent
 
@@ -30,8 +30,9 @@ def client_for(city: Any, role: str) -> APIClient:
     """A client that sends ``Authorization: Token <key>`` for this person, or nothing."""
     client = APIClient()
     if role != "anonymous":
-        token, _ = Token.objects.get_or_create(user=getattr(city, role))
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        user = getattr(city, role)
+        issued = token_issue(user=user, name="测试", two_factor=True, actor=user, via="api")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {issued.key}")
     return client
 
 

@@ -31,6 +31,8 @@ def test_the_schema_is_served_and_lists_every_endpoint(city: Any) -> None:
     paths = schema["paths"]
     expected = {
         "/api/v1/auth/token/",
+        "/api/v1/auth/tokens/",
+        "/api/v1/auth/tokens/{id}/",
         "/api/v1/transitions/",
         "/api/v1/forms/",
         "/api/v1/forms/{id}/",

@@ -98,12 +98,19 @@
   });
 
   // A session that ran out answers with the login page: go there instead of pasting it in.
+  // (The session middleware answers htmx with HX-Redirect, which htmx follows by itself; this
+  // covers a login page reached any other way.)
   document.addEventListener("htmx:beforeSwap", function (ev) {
     var url = ev.detail.xhr && ev.detail.xhr.responseURL;
     if (url && url.indexOf("/accounts/login/") !== -1) {
       ev.detail.shouldSwap = false;
       window.location.href = url;
     }
+  });
+
+  // A new API token is shown once: one tap selects all of it for copying.
+  document.addEventListener("focusin", function (ev) {
+    if (ev.target.matches && ev.target.matches("textarea.token-key")) { ev.target.select(); }
   });
 
   document.addEventListener("htmx:responseError", function () { toast(words.failed); });

@@ -1,4 +1,6 @@
-"""`huiying users create USERNAME --full-name 姓名 [--role UNIT:ROLE ...]` and `users grant`.
+"""`huiying users create USERNAME --full-name 姓名 [--role UNIT:ROLE ...]`, `users grant`, and
+`users reset-2fa USERNAME --reason 原因` (an administrator who lost his phone cannot reach the
+admin's reset button).
 
 The password is asked for on the terminal, or read from the first line of standard input with
 --password-stdin (for scripts); it is never an argument, which would leave it in the shell
@@ -15,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from huiying.accounts.services import user_create
+from huiying.accounts.twofactor import two_factor_reset
 from huiying.common.errors import DomainError
 from huiying.common.management.commands._database import require_database
 from huiying.orgs.models import Membership, Unit
@@ -49,12 +52,17 @@ class Command(BaseCommand):
         grant = sub.add_parser("grant", help="给已有用户分配角色")
         grant.add_argument("username")
         grant.add_argument("role", nargs="+", help=ROLE_HELP)
+        reset = sub.add_parser("reset-2fa", help="重置两步验证（手机丢失时），下次登录须重新绑定")
+        reset.add_argument("username")
+        reset.add_argument("--reason", required=True, help="原因，记入审计日志")
 
     def handle(self, *args: Any, **options: Any) -> None:
         require_database()
         try:
             if options["op"] == "create":
                 self._create(options)
+            elif options["op"] == "reset-2fa":
+                self._reset_two_factor(options["username"], options["reason"])
             else:
                 self._grant(options["username"], options["role"])
         except DomainError as exc:
@@ -80,6 +88,15 @@ class Command(BaseCommand):
         for unit, role in (parse_role(r) for r in roles):
             membership_grant(user=user, unit=unit, role=role)
             self.stdout.write(f"{user}：{unit.name} · {Membership.Role(role).label}")
+
+    def _reset_two_factor(self, username: str, reason: str) -> None:
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"找不到用户：{username}")
+        if two_factor_reset(user=user, actor=None, reason=reason):
+            self.stdout.write(f"已重置 {user} 的两步验证；下次登录时须重新绑定验证器。")
+        else:
+            self.stdout.write(f"{user} 未启用两步验证，无需重置。")
 
     def _password(self, from_stdin: bool) -> str:
         if from_stdin:

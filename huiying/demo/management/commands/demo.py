@@ -20,9 +20,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
 from huiying.cases.models import Status
+from huiying.common.management.commands._database import require_database
 from huiying.common.management.commands._runtime import serve
 from huiying.demo.builder import DemoResult, build_demo
-from huiying.demo.people import DEMO_PASSWORD
+from huiying.demo.people import DEMO_PASSWORD, DEMO_TOTP_SECRET
 
 
 def allow_loopback_sources() -> None:
@@ -52,8 +53,16 @@ class Command(BaseCommand):
             action="store_true",
             help="不启动本地模拟留言板和微博（默认随 --serve 启动，供实时采集演示）",
         )
+        parser.add_argument(
+            "--otp",
+            metavar="USER",
+            help="显示演示账号当前的两步验证码（只对使用演示密钥的账号有效）",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["otp"]:
+            self.show_code(options["otp"])
+            return
         if options["reset"]:
             self.reset()
         self.stdout.write("正在准备数据库……")
@@ -138,6 +147,40 @@ class Command(BaseCommand):
         rows += [(p.username, p.full_name, p.duty, DEMO_PASSWORD) for p in result.people]
         for line in table(rows):
             self.stdout.write(line)
+        self.report_two_factor([p.username for p in result.people])
+
+    def report_two_factor(self, usernames: list[str]) -> None:
+        from huiying.accounts.models import TwoFactorDevice
+
+        enrolled = list(
+            TwoFactorDevice.objects.filter(
+                user__username__in=usernames, secret=DEMO_TOTP_SECRET
+            ).values_list("user__username", flat=True)
+        )
+        if not enrolled:
+            return
+        names = "、".join(sorted(enrolled))
+        self.stdout.write("")
+        self.stdout.write(
+            f"两步验证：{names} 登录时还须输入动态验证码。演示验证器密钥均为 {DEMO_TOTP_SECRET}"
+            "（仅供演示），可在手机验证器中“手动输入密钥”添加；"
+            "或运行 `huiying demo --otp 用户名` 查看当前验证码。"
+        )
+
+    def show_code(self, username: str) -> None:
+        from django.utils import timezone
+
+        from huiying.accounts import totp
+        from huiying.accounts.models import TwoFactorDevice
+
+        require_database()
+        device = TwoFactorDevice.objects.filter(user__username=username).first()
+        if device is None or device.secret != DEMO_TOTP_SECRET:
+            # Only the published demo secret: a real account's codes are never printed.
+            raise CommandError(f"{username} 不是使用演示密钥的两步验证账号。")
+        now = timezone.now()
+        left = totp.STEP_SECONDS - int(now.timestamp()) % totp.STEP_SECONDS
+        self.stdout.write(f"{totp.code_at(DEMO_TOTP_SECRET, now)}（{left} 秒内有效）")
 
     def start_sites(self) -> Callable[[], None] | None:
         from huiying.demo.sites import start_sites
