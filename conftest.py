@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +61,18 @@ def _fresh_calendar() -> Iterator[None]:
     invalidate_calendar()
     yield
     invalidate_calendar()
+
+
+@pytest.fixture(autouse=True)
+def _own_checkpoint_file(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test writes audit checkpoints to a file of its own: another test's checkpoints
+    would be, for this test's database, a chain whose tail was deleted."""
+    settings.HUIYING_AUDIT_CHECKPOINT_FILE = (
+        tmp_path_factory.getbasetemp() / f"checkpoints-{next(_checkpoint_files)}.jsonl"
+    )
+
+
+_checkpoint_files = itertools.count(1)
 
 
 def _person(username: str, full_name: str, unit: Unit, role: str) -> Any:

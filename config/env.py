@@ -66,3 +66,27 @@ def database_from_url(url: str, base_dir: Path) -> dict[str, object]:
             "OPTIONS": options,
         }
     raise ValueError(f"DATABASE_URL has an unsupported scheme: {parsed.scheme!r}")
+
+
+def syslog_handler(spec: str) -> dict[str, object]:
+    """A logging handler entry for syslog: /dev/log (a local socket), host:port (UDP) or
+    tcp://host:port, so that a copy of what is written goes to another machine."""
+    import socket
+
+    entry: dict[str, object] = {
+        "class": "logging.handlers.SysLogHandler",
+        "formatter": "plain",
+        "facility": "local0",
+    }
+    if spec.startswith("/"):
+        entry["address"] = spec
+        return entry
+    tcp = spec.startswith("tcp://")
+    host, _, port = spec.removeprefix("tcp://").removeprefix("udp://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(
+            f"HUIYING_AUDIT_SYSLOG must be /path, host:port or tcp://host:port: {spec!r}"
+        )
+    entry["address"] = (host.strip("[]"), int(port))
+    entry["socktype"] = socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM
+    return entry

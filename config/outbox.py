@@ -14,6 +14,17 @@ Topics written today:
 from __future__ import annotations
 
 OUTBOX_CONSUMERS: dict[str, dict[str, object]] = {
+    # A checkpoint of the audit chain outside the database once a form's content is fixed
+    # (huiying/common/checkpoints.py); the worker also writes one every 5 minutes.
+    "audit.checkpoint": {
+        "topics": [
+            "assignment.issue",
+            "assignment.amend",
+            "assignment.backfill",
+            "assignment.sign",
+        ],
+        "handler": "huiying.common.checkpoints.on_event",
+    },
     # The 24-hour watch's people are alerted in the app (R2.3).
     "monitoring.watch_alerts": {
         "topics": ["watch.matched"],

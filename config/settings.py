@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from config.env import database_from_url, env_bool, env_int, env_list, env_str
+from config.env import database_from_url, env_bool, env_int, env_list, env_str, syslog_handler
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HUIYING_VAR_DIR", str(BASE_DIR / "var")))
@@ -203,7 +204,20 @@ HUIYING_DUE_SOON_MINUTES = env_int("HUIYING_DUE_SOON_MINUTES", 120)
 # The Chinese font embedded in PDFs of the form; empty: found among the usual places.
 HUIYING_PDF_FONT = env_str("HUIYING_PDF_FONT", "")
 
-LOGGING = {
+# The audit chain's key and checkpoints (huiying/common/audit_key.py, checkpoints.py). Both
+# belong outside the database and, in production, out of reach of its administrator.
+HUIYING_AUDIT_KEY_FILE = Path(
+    env_str("HUIYING_AUDIT_KEY_FILE", str(VAR_DIR / "audit" / "audit.key"))
+)
+HUIYING_AUDIT_CHECKPOINT_FILE = Path(
+    env_str("HUIYING_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit" / "checkpoints.jsonl"))
+)
+# Also send every checkpoint to syslog: /dev/log, host:port (UDP) or tcp://host:port.
+HUIYING_AUDIT_SYSLOG = env_str("HUIYING_AUDIT_SYSLOG", "")
+# What `huiying audit verify` replays against the tables, besides the chain and checkpoints.
+HUIYING_AUDIT_CHECKS = ["huiying.cases.integrity.FormIntegrity"]
+
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
@@ -218,6 +232,10 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+if HUIYING_AUDIT_SYSLOG:
+    LOGGING["handlers"]["audit_syslog"] = syslog_handler(HUIYING_AUDIT_SYSLOG)
+    LOGGING["loggers"]["huiying.audit.checkpoint"] = {"handlers": ["audit_syslog"], "level": "INFO"}
 
 # Outbox: the consumers of domain events, and how a commit wakes the worker to drain them.
 from config.outbox import OUTBOX_CONSUMERS  # noqa: E402

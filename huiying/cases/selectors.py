@@ -8,6 +8,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from huiying.accounts.roles import Principal
 from huiying.cases import clocks
+from huiying.cases.content import content_intact
 from huiying.cases.models import (
     Assignment,
     Clock,
@@ -149,6 +150,9 @@ def signature_state(form: Assignment) -> tuple[object | None, bool]:
     if changed and signed_the_call(form, sig):
         # Amended after the back-fill too? Only the versions tell: the back-fill keeps it.
         changed = form.version > getattr(sig, "content_version", form.version)
+    if not changed:
+        # Stored hashes agree; the content itself must too, or it was changed in SQL.
+        changed = not content_intact(form, form.issued_content_hash or sig.content_hash)
     return sig, changed
 
 

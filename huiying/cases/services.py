@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from huiying.accounts.roles import principal_for
 from huiying.cases import abilities, clocks
-from huiying.cases.content import content_hash
+from huiying.cases.content import content_hash, content_record
 from huiying.cases.models import (
     EMERGENCY_CATEGORIES,
     Assignment,
@@ -64,6 +64,10 @@ EDITABLE_FIELDS = (
     "feedback_deadline",
 )
 
+
+# Steps after which the form's content is what the unit works from: their audit events record
+# it (huiying/cases/integrity.py replays them).
+CONTENT_ACTIONS = frozenset({"phone_assign", "issue", "backfill", "amend", "sign"})
 
 # --- the engine -------------------------------------------------------------------------
 
@@ -134,6 +138,10 @@ def _finish(
     # Always touched: a request, milestone or note is a change that API clients poll for.
     form.save(update_fields=sorted({*update_fields, "updated_at"}))
     after = _snapshot(form, before.keys())
+    audit_meta = dict(meta or {})
+    if action in CONTENT_ACTIONS:
+        # The chain keeps what the content was, so a later change in SQL is found and named.
+        audit_meta["content"] = content_record(form)
     record_event(
         actor=actor,
         action=f"assignment.{action}",
@@ -142,7 +150,7 @@ def _finish(
         before=before,
         after=after,
         reason=reason,
-        meta=meta,
+        meta=audit_meta,
     )
     outbox.emit(
         f"assignment.{action}",

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
+from django.utils import timezone
 
 from huiying.cases.models import Status
 from huiying.common.management.commands._database import require_database
@@ -125,6 +126,16 @@ class Command(BaseCommand):
         self.stdout.write(
             f"已删除演示数据库：{'、'.join(removed) or '（原本不存在）'}；已清空任务队列。"
         )
+        self.archive_checkpoints(allowed)
+
+    def archive_checkpoints(self, allowed: set[Path]) -> None:
+        """The old demo's audit checkpoints would make the new demo's chain look truncated."""
+        path = Path(settings.HUIYING_AUDIT_CHECKPOINT_FILE).resolve()
+        if not path.exists() or not any(path.is_relative_to(folder) for folder in allowed):
+            return
+        archived = path.with_name(f"{path.name}.{timezone.now():%Y%m%d%H%M%S}.old")
+        path.rename(archived)
+        self.stdout.write(f"旧演示数据的审计检查点已移至 {archived.name}。")
 
     # --- output ----------------------------------------------------------------------------
 
