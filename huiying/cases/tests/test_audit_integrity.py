@@ -55,6 +55,7 @@ def test_forms_in_every_state_verify_clean(city: Any, capsys: pytest.CaptureFixt
         summary="补填：浓烟已控制。",
         sources=[{"platform": "微博", "url": "https://weibo.example.cn/2", "text": "现场图"}],
     )
+    services.form_confirm_backfill(form=phoned, actor=city.reviewer2)  # four eyes afterwards
     amended = to_status(city, S.ISSUED)
     services.form_amend(form=amended, actor=city.reviewer, reason="标题有误", title="改过的标题")
     services.form_sign(form=amended, actor=city.housing_handler)
