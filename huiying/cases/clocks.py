@@ -97,7 +97,7 @@ def label(clock: Clock) -> str:
         return _("持续发布（第%(n)d次）") % {"n": clock.round}
     if clock.kind == K.FEEDBACK and clock.round > 1:
         return _("重办后反馈（第%(n)d次）") % {"n": clock.round}
-    return str(K(clock.kind).label)
+    return str(clock.get_kind_display())  # translated once per language (common.choices)
 
 
 @dataclass(frozen=True)
@@ -197,10 +197,15 @@ def for_form(form: Assignment, now: dt.datetime | None = None) -> list[ClockView
 
 
 def for_forms(
-    form_ids: Iterable[int], *, owner: str | None = None, now: dt.datetime | None = None
+    form_ids: Iterable[int],
+    *,
+    owner: str | None = None,
+    open_only: bool = False,
+    now: dt.datetime | None = None,
 ) -> dict[int, list[ClockView]]:
-    """The clocks of many forms in one query (list pages, exports, the API list)."""
-    qs = Clock.objects.filter(assignment_id__in=list(form_ids))
+    """The clocks of many forms in one query (list pages, exports, the API list);
+    ``open_only``: those still counting, all a list row shows."""
+    qs = (open_clocks() if open_only else Clock.objects).filter(assignment_id__in=list(form_ids))
     if owner:
         qs = qs.filter(owner=owner)
     now = now or timezone.now()

@@ -152,6 +152,14 @@ class Assignment(ChoiceLabelsMixin, models.Model):
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["unit", "status", "-issued_at"], name="assign_unit_status_idx"),
             models.Index(fields=["status", "-submitted_at"], name="assign_status_sub_idx"),
+            # The reviewer queue's order, read from the index alone (selectors.reviewer_queue_order).
+            models.Index(
+                fields=["submitted_at", "id"],
+                name="assign_queue_idx",
+                condition=models.Q(
+                    status__in=[Status.IN_REVIEW, Status.FEEDBACK_FILED, Status.RELIEF_REQUESTED]
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -596,6 +604,12 @@ class Clock(ChoiceLabelsMixin, models.Model):
                 fields=["due_at"],
                 name="clock_open_due_idx",
                 condition=models.Q(done_at__isnull=True, stopped_at__isnull=True),
+            ),
+            # "The unit's next due time on this form": the inbox sorts by it, per open form.
+            models.Index(
+                fields=["assignment", "due_at"],
+                name="clock_open_unit_idx",
+                condition=models.Q(done_at__isnull=True, stopped_at__isnull=True, owner="unit"),
             ),
         ]
 

@@ -26,6 +26,7 @@ from huiying.cases.models import (
     RequestStatus,
     Status,
 )
+from huiying.cases.row_urls import row_url
 from huiying.cases.views_common import EVENT_LABELS, decorate_rows, forbidden, principal
 from huiying.cases.views_detail import action_buttons
 
@@ -54,16 +55,21 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _page(
-    request: HttpRequest, qs: QuerySet[Assignment], count: int | None = None
+    request: HttpRequest,
+    qs: QuerySet[Assignment],
+    count: int | None = None,
+    order: QuerySet[Any] | None = None,
 ) -> Page[Assignment]:
     """One page of ``qs``, in its order. The page's ids are picked first, then only those rows
     are loaded with their joins: joining thousands of rows to sort them and keep 50 cost the
-    reviewer queue 24 ms at 6,000 waiting forms, ids then rows 13 + 6 ms."""
-    paginator: Paginator[Any] = Paginator(qs.values_list("pk", flat=True), PAGE_SIZE)
+    reviewer queue 24 ms at 6,000 waiting forms, ids then rows 13 + 6 ms. ``order`` yields
+    ``(pk, …)`` rows in page order where another query finds them faster than ``qs`` does."""
+    ids_source = order if order is not None else qs.values_list("pk", flat=True)
+    paginator: Paginator[Any] = Paginator(ids_source, PAGE_SIZE)
     if count is not None:  # the caller knows it already: no second COUNT over the same rows
         paginator.count = count
     ids_page = paginator.get_page(request.GET.get("page"))
-    ids = list(ids_page.object_list)
+    ids = [row[0] if order is not None else row for row in ids_page.object_list]
     rows = qs.order_by().in_bulk(ids)
     return Page([rows[pk] for pk in ids if pk in rows], ids_page.number, paginator)
 
@@ -101,21 +107,24 @@ SECTION_ACTIONS = {
 
 
 def _queue_counts() -> dict[str, int]:
+    # COUNT(*), not COUNT(id): the status index alone answers it (1 ms, not 20, at 6,000 rows).
     by_status = dict(
         Assignment.objects.filter(status__in=list(SECTION_OF_STATUS))
         .values_list("status")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .values_list("status", "n")
     )
     counts = {SECTION_OF_STATUS[S(k)]: v for k, v in by_status.items()}
-    pending = ExtensionRequest.objects.filter(status=RequestStatus.PENDING)
-    counts["extension"] = pending.count()
-    # Forms in the queue: those in a section's status, plus those only waiting on an extension.
-    counts["total"] = sum(by_status.values()) + (
-        Assignment.objects.filter(pk__in=pending.values("assignment_id"))
-        .exclude(status__in=list(SECTION_OF_STATUS))
-        .count()
+    # The pending requests, and the forms among them only waiting on an extension.
+    pending = ExtensionRequest.objects.filter(status=RequestStatus.PENDING).aggregate(
+        n=Count("*"),
+        only=Count(
+            "assignment", distinct=True, filter=~Q(assignment__status__in=list(SECTION_OF_STATUS))
+        ),
     )
+    counts["extension"] = pending["n"]
+    # Forms in the queue: those in a section's status, plus those only waiting on an extension.
+    counts["total"] = sum(by_status.values()) + pending["only"]
     return counts
 
 
@@ -124,31 +133,49 @@ def queue(request: HttpRequest) -> HttpResponse:
     if not p.is_cac_reviewer:
         return forbidden(request, _("只有网信办审核人可以查看审核队列。"))
     counts = _queue_counts()
-    page = _page(request, selectors.reviewer_queue(p), count=counts["total"])
+    page = _page(
+        request,
+        selectors.reviewer_queue(p),
+        count=counts["total"],
+        order=selectors.reviewer_queue_order(p),
+    )
     rows = list(page.object_list)
-    ids = [f.pk for f in rows]
     facts = decorate_rows(p, rows)
-    # The pending request of each row on this page: two small queries for 50 rows at most.
+    # The pending request of the rows that have one (the facts say which): a small query
+    # each, none when no row on the page waits on that kind of request.
+    ext_ids = [f.pk for f in rows if facts[f.pk].pending_extension]
+    relief_ids = [f.pk for f in rows if facts[f.pk].pending_relief]
     extensions = {
         e.assignment_id: e
-        for e in ExtensionRequest.objects.filter(
-            assignment_id__in=ids, status=RequestStatus.PENDING
+        for e in (
+            ExtensionRequest.objects.filter(assignment_id__in=ext_ids, status=RequestStatus.PENDING)
+            if ext_ids
+            else ()
         )
     }
     reliefs = {
         r.assignment_id: r
-        for r in ReliefRequest.objects.filter(
-            assignment_id__in=ids, status=RequestStatus.PENDING
-        ).select_related("suggested_unit")
+        for r in (
+            ReliefRequest.objects.filter(
+                assignment_id__in=relief_ids, status=RequestStatus.PENDING
+            ).select_related("suggested_unit")
+            if relief_ids
+            else ()
+        )
     }
     grouped: dict[str, list[dict[str, Any]]] = {key: [] for key, _l, _h in QUEUE_SECTIONS}
+    labels: dict[str, str] = {}  # each step's label translated once for the page
     for f in rows:
         section = SECTION_OF_STATUS.get(S(f.status), "extension")
         buttons = [
             b
-            for b in action_buttons(p, f, facts[f.pk])
+            for b in action_buttons(p, f, allowed=f.allowed_steps)  # type: ignore[attr-defined]
             if b["t"].action in SECTION_ACTIONS[section]
         ]
+        for b in buttons:
+            action = b["t"].action
+            b["url"] = row_url("cases:action", f.pk, action)
+            b["label"] = labels.get(action) or labels.setdefault(action, str(b["t"].label))
         grouped[section].append(
             {
                 "f": f,

@@ -47,9 +47,13 @@ def _origin(request: HttpRequest) -> str:
 
 
 def action_buttons(
-    p: Any, form: Assignment, facts: abilities.Facts | None = None
+    p: Any,
+    form: Assignment,
+    facts: abilities.Facts | None = None,
+    allowed: list[Transition] | None = None,
 ) -> list[dict[str, Any]]:
-    """The steps this person may take now (``abilities``), in table order.
+    """The steps this person may take now (``abilities``, or ``allowed`` when a list page has
+    asked already), in table order.
 
     `direct` steps need no input and post at once; the others open a small form. The first
     step that is not a refusal is the primary button: what this person most likely came to do.
@@ -60,7 +64,7 @@ def action_buttons(
             "direct": not needs_input(t.action, reason_required=t.reason_required),
             "primary": False,
         }
-        for t in abilities.allowed(p, form, facts)
+        for t in (allowed if allowed is not None else abilities.allowed(p, form, facts))
         if t.action != "record_milestone"  # recorded per milestone, in its own table
     ]
     first = next((b for b in buttons if not b["t"].danger), None)

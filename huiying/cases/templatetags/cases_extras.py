@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django import template
 from django.conf import settings
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -20,25 +21,49 @@ from huiying.orgs.models import Membership, Unit
 register = template.Library()
 
 
-def span(seconds: int) -> str:
+@dataclass(frozen=True)
+class Wording:
+    """The countdown's words in the active language."""
+
+    dh: str
+    hm: str
+    m: str
+    left: str
+    over: str
+
+    @classmethod
+    def current(cls) -> Wording:
+        return cls(
+            dh=_("%(d)d天%(h)d小时"),
+            hm=_("%(h)d小时%(m)d分"),
+            m=_("%(m)d分钟"),
+            left=_("剩余 %(span)s"),
+            over=_("已超时 %(span)s"),
+        )
+
+
+def span(seconds: int, words: Wording | None = None) -> str:
     """A length of time the way people here say it: 1天3小时, 2小时5分, 40分钟."""
+    w = words or Wording.current()
     minutes = abs(int(seconds)) // 60
     days, rem = divmod(minutes, 24 * 60)
     hours, mins = divmod(rem, 60)
     if days:
-        return _("%(d)d天%(h)d小时") % {"d": days, "h": hours}
+        return w.dh % {"d": days, "h": hours}
     if hours:
-        return _("%(h)d小时%(m)d分") % {"h": hours, "m": mins}
-    return _("%(m)d分钟") % {"m": mins}
+        return w.hm % {"h": hours, "m": mins}
+    return w.m % {"m": mins}
+
+
+def _remaining(seconds: int | None, words: Wording) -> str:
+    if seconds is None:
+        return ""
+    return (words.left if seconds >= 0 else words.over) % {"span": span(seconds, words)}
 
 
 @register.filter
 def remaining(seconds: int | None) -> str:
-    if seconds is None:
-        return ""
-    if seconds >= 0:
-        return _("剩余 %(span)s") % {"span": span(seconds)}
-    return _("已超时 %(span)s") % {"span": span(seconds)}
+    return _remaining(seconds, Wording.current())
 
 
 @register.filter
@@ -57,26 +82,59 @@ def row_clocks(f: Any) -> list[ClockView]:
     return [v for v in views if v.is_open]
 
 
-@register.simple_tag
-def clock(c: ClockView) -> str:
+# Every value put in is ours and markup-free (a state name, an ISO instant, numbers) or
+# escaped on the way in (the words): see clock_html.
+CLOCK_HTML = (
+    '<span class="clock {}" data-deadline="{}" data-soon="{}"><span class="clock-label">{}</span> '
+    '<time datetime="{}">{}</time> <span class="clock-left">{}</span></span>'
+)
+
+
+class PageClocks:
+    """What all the countdowns of one page share, looked up once for the page: a list shows
+    150 of them, and the time zone and each translated word cost more than the rest."""
+
+    def __init__(self) -> None:
+        self.tz = timezone.get_current_timezone()
+        self.words = Wording.current()
+        self.labels: dict[str, str] = {}
+
+
+def page_clocks(context: template.Context) -> PageClocks:
+    # The render's first dict lasts for the whole page (Django's include cache lives there
+    # too); each included template pushes and pops its own above it.
+    root: dict[Any, Any] = context.render_context.dicts[0]
+    page = root.get(PageClocks)
+    if page is None:
+        page = root[PageClocks] = PageClocks()
+    return page
+
+
+@register.simple_tag(takes_context=True)
+def clock(context: template.Context, c: ClockView) -> str:
     """One countdown of a list row (a tag, not an include: a page shows 150 of them)."""
-    stamp = iso(c.due_at)
-    return format_html(
-        '<span class="clock {}" data-deadline="{}" data-soon="{}"><span class="clock-label">{}</span> '
-        '<time datetime="{}">{}</time> <span class="clock-left">{}</span></span>',
-        c.state,
-        stamp,
-        c.soon_seconds,
-        c.short_label,
-        stamp,
-        date_format(timezone.localtime(c.due_at), "m-d H:i"),
-        remaining(c.remaining_seconds),
+    return clock_html(c, page_clocks(context))
+
+
+def clock_html(c: ClockView, page: PageClocks) -> str:
+    local = c.due_at.astimezone(page.tz)  # timezone.localtime, the zone looked up once
+    stamp = local.isoformat()
+    label = page.labels.get(c.kind)
+    if label is None:
+        label = page.labels[c.kind] = c.short_label
+    # format_html, without escaping what cannot hold markup ("m-d H:i" of date_format is
+    # %m-%d %H:%M): a fifth of the time of a list page's countdowns.
+    return mark_safe(  # noqa: S308 (the state, instant and numbers are ours; words escaped)
+        CLOCK_HTML.format(
+            c.state,
+            stamp,
+            c.soon_seconds,
+            escape(label),
+            stamp,
+            local.strftime("%m-%d %H:%M"),
+            escape(_remaining(c.remaining_seconds, page.words)),
+        )
     )
-
-
-@register.simple_tag
-def worst_state(views: list[ClockView]) -> str:
-    return clocks.worst(views)
 
 
 @register.simple_tag
