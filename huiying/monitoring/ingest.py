@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from huiying.common import outbox
+from huiying.common.validators import has_http_scheme
 from huiying.monitoring import keywords, normalize, search, segment, simhash
 from huiying.monitoring.models import (
     EngagementSample,
@@ -260,7 +261,8 @@ def _store(source: Source, prepared: list[_Prepared | None], now: dt.datetime) -
             source=source,
             platform=p.platform,
             external_id=p.external_id,
-            url=_cut(p.raw.url.strip(), 1000),
+            # Only http(s) links are stored: a javascript: link from a page is not a link.
+            url=_cut(p.raw.url.strip(), 1000) if has_http_scheme(p.raw.url) else "",
             canonical_url=p.canonical,
             title=p.title,
             text=p.text,
