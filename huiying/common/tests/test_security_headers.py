@@ -102,6 +102,10 @@ def test_templates_carry_no_inline_style_or_script() -> None:
         text = path.read_text(encoding="utf-8")
         if re.search(r"\sstyle=|\son[a-z]+=|<style", text):
             offenders.append(str(path))
+        # A {# comment #} ends on its line; one that does not shows on the page.
+        offenders += [
+            f"{path}: {line}" for line in text.splitlines() if "{#" in line and "#}" not in line
+        ]
         for tag in re.findall(r"<script\b[^>]*>", text):
             if "src=" not in tag and "application/json" not in tag:
                 offenders.append(f"{path}: {tag}")
