@@ -49,7 +49,7 @@ from huiying.cases.transitions import BY_ACTION, PRIOR, Transition
 from huiying.common import outbox
 from huiying.common.audit import record_event
 from huiying.common.errors import IllegalTransition, InvalidInput, NotAllowed
-from huiying.common.validators import check_moment, check_text, check_url
+from huiying.common.validators import check_moment, check_text, check_url, is_http_url
 from huiying.orgs.models import Unit
 
 User = Any  # accounts.User; typed loosely so that the core does not import the accounts model
@@ -958,13 +958,15 @@ def form_reassign(
         [
             {
                 "platform": s.platform,
-                "url": s.url,
+                # A link stored before links had to be http(s) is not carried over.
+                "url": s.url if is_http_url(s.url) else "",
                 "title": s.title,
                 "text": s.text,
                 "author": s.author,
                 "published_at": s.published_at,
             }
             for s in locked.source_items.order_by("pk")
+            if is_http_url(s.url) or s.text.strip()
         ],
     )
     for a in locked.attachments.filter(response__isnull=True, feedback__isnull=True):

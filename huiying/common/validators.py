@@ -79,6 +79,18 @@ def validate_in_range(moment: Any) -> None:
         raise ValidationError(RANGE_MESSAGE, code="out_of_range")
 
 
+def without_nul(value: Any) -> Any:
+    """Text gathered from other sites with every NUL taken out, inside lists and mappings too
+    (PostgreSQL refuses NUL in text and in JSON)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list | tuple):
+        return type(value)(without_nul(v) for v in value)
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    return value
+
+
 def small_int(value: str | None, *, high: int = 10**9) -> int | None:
     """A whole number from a URL (a page, an id), or None.
 

@@ -204,3 +204,12 @@ def test_a_nul_character_is_refused_by_the_service_on_every_database(city: Any) 
     assert not form.thread.notes.exists()
     with pytest.raises(InvalidInput):
         services.thread_note_add(thread=form.thread, actor=city.housing_handler, text="收到\x00")
+
+
+def test_a_reassignment_drops_a_link_stored_before_links_had_to_be_http(city: Any) -> None:
+    form = to_status(city, S.RELIEF_REQUESTED)
+    form.source_items.update(url="javascript:alert(1)")  # as stored before the rule
+    new = services.form_reassign(
+        form=form, actor=city.reviewer, unit=city.district, reason="属地管理"
+    )
+    assert [(s.url, s.text) for s in new.source_items.all()] == [("", SOURCE["text"])]
