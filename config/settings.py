@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "huiying.common.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -110,6 +112,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# The name axes records is capped to its column: a longer one crashed the login on PostgreSQL.
+AXES_USERNAME_CALLABLE = "huiying.accounts.lockout.axes_username"
 
 # Sessions end after this long without a request, and this long after signing in whatever
 # happens (huiying/accounts/middleware.py); the cookie lives no longer than the second.
@@ -140,7 +144,9 @@ STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing root even w
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("HUIYING_MEDIA_ROOT", str(VAR_DIR / "media")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# A request body (files not counted) larger than this answers 413: a Chinese page, or the
+# API's JSON error "too_large".
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("HUIYING_MAX_REQUEST_MB", 20) * 1024 * 1024
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -149,6 +155,22 @@ SESSION_COOKIE_SECURE = env_bool("HUIYING_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# On every response (huiying.common.security): the system's own scripts, styles and images
+# only, nothing inline, no plugins, no framing, forms post only back here. Empty: no header.
+STRICT_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+HUIYING_CONTENT_SECURITY_POLICY = os.environ.get(
+    "HUIYING_CONTENT_SECURITY_POLICY", STRICT_CONTENT_SECURITY_POLICY
+)
+# HSTS once the site is served over HTTPS: one year by default when the cookies are Secure.
+HUIYING_HSTS_SECONDS = env_int(
+    "HUIYING_HSTS_SECONDS", 365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0
+)
+SECURE_HSTS_SECONDS = HUIYING_HSTS_SECONDS
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -156,8 +178,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only; DRF's browsable HTML pages only while debugging.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "huiying.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "huiying.api.errors.exception_handler",
 }
@@ -166,6 +193,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Assignment forms (交办单) for other government systems; token auth, same permissions as the pages.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is for the systems that integrate: they read it with their token (docs/api.md).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 # Durable task queue: SQLite file by default (no server), Redis when HUEY_REDIS_URL is set.

@@ -18,3 +18,8 @@ urlpatterns = [
     path("monitoring/", include("huiying.monitoring.urls")),
     path("", include("huiying.cases.urls")),
 ]
+
+handler400 = "config.error_handlers.bad_request"
+handler403 = "config.error_handlers.permission_denied"
+handler404 = "config.error_handlers.page_not_found"
+handler500 = "config.error_handlers.server_error"

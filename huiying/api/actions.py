@@ -100,7 +100,7 @@ def _view_for(action: str) -> type[FormActionView]:
             + (f"\n\n{input_class.schema_note}" if input_class.schema_note else "")
         ),
         request=input_class,
-        responses={200: ActionResultSerializer, **errors(400, 401, 403, 404, 409)},
+        responses={200: ActionResultSerializer, **errors(400, 401, 403, 404, 409, 413)},
         tags=["actions"],
     )
 

@@ -14,21 +14,28 @@ not_found              404     no such form, or not visible to this person
 unknown_action         404     no such action in the transitions table
 method_not_allowed     405     wrong HTTP method
 illegal_transition     409     the form's state does not allow this step now
-invalid_input          400     payload failed validation (``fields`` says where)
+invalid_input          400     payload or query failed validation (``fields`` says where)
+too_large              413     request body over DATA_UPLOAD_MAX_MEMORY_SIZE
 locked_out             429     too many failed logins (django-axes)
+server_error           500     a bug; the answer still has this shape
 =====================  ======  ====================================================
 
 Signing in (``auth/token/``, huiying/api/auth.py) adds ``otp_required`` (400: the account signs
 in with a one-time code too), ``otp_invalid`` (400: a wrong or used code) and
 ``two_factor_enrolment_required`` (403: the role requires two-factor sign-in and the person has
 not enrolled on the web page yet; also for a session of such a person anywhere in the API).
+
+Failures outside any view (no URL matches, a body too large to read, a server error) get the
+same shape from config.error_handlers.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -56,6 +63,11 @@ class UnknownAction(exceptions.NotFound):
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": code, "message": message, **extra}
+
+
+def too_large_message() -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+    return f"请求内容过大：不能超过 {limit} MB。"
 
 
 def _first_message(detail: Any) -> str:
@@ -102,6 +114,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DomainError):
         set_rollback()
         return _domain_response(exc)
+    if isinstance(exc, RequestDataTooBig):  # read by the view (request.data), not before
+        return Response(
+            error_body("too_large", too_large_message()),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return Response(
+            error_body(InvalidInput.code, "提交的字段或文件过多。"),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("请求的资源不存在。")
     elif isinstance(exc, DjangoPermissionDenied):

@@ -267,12 +267,19 @@ class SiblingSerializer(serializers.Serializer):
     is_lead = serializers.BooleanField()
     status = serializers.ChoiceField(choices=Status.choices)
     status_label = serializers.CharField(source="get_status_display")
+    visible = serializers.BooleanField(
+        help_text="调用者能否打开这份交办单（GET /api/v1/forms/{id}/）"
+    )
 
 
 class ThreadSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
-    siblings = SiblingSerializer(many=True, help_text="同一事项下其他单位的交办单（牵头/协办）")
+    siblings = SiblingSerializer(
+        many=True,
+        help_text="同一事项下其他单位的交办单（牵头/协办），与页面相同：网信办以外的人看不到"
+        "仍在拟稿、审核中的交办单",
+    )
 
 
 class FormDetailSerializer(FormListSerializer):
@@ -325,7 +332,10 @@ class FormDetailSerializer(FormListSerializer):
 
     @extend_schema_field(ThreadSerializer)
     def get_thread(self, form: Assignment) -> dict[str, Any]:
-        siblings = [f for f in selectors.thread_forms(form) if f.pk != form.pk]
+        siblings = []
+        for sibling, visible in selectors.known_siblings(_principal(self.context), form):
+            sibling.visible = visible  # type: ignore[attr-defined]
+            siblings.append(sibling)
         data = {"id": form.thread_id, "title": form.thread.title, "siblings": siblings}
         return dict(ThreadSerializer(data).data)
 

@@ -101,7 +101,7 @@ class FormListView(ChineseMixin, generics.ListCreateAPIView[Assignment]):
         summary="拟制交办单草稿（网信办）",
         description="牵头单位和每个协办单位各生成一份草稿，同属一个事项。",
         request=CreateFormSerializer,
-        responses={201: CreatedFormsSerializer, **errors(400, 401, 403)},
+        responses={201: CreatedFormsSerializer, **errors(400, 401, 403, 413)},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         inputs = CreateFormSerializer(data=request.data)
@@ -132,7 +132,7 @@ class FormEventsView(ChineseMixin, generics.ListAPIView[AuditEvent]):
 
     @extend_schema(
         summary="交办单审计时间线",
-        responses={200: EventSerializer(many=True), **errors(401, 404)},
+        responses={200: EventSerializer(many=True), **errors(400, 401, 404)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)

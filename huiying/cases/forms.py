@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huiying.cases import limits
 from huiying.cases.models import (
     EMERGENCY_CATEGORIES,
     Assignment,
@@ -24,7 +25,7 @@ from huiying.cases.services import (
     EDITABLE_FIELDS,
     MAX_ATTACHMENT_BYTES,
 )
-from huiying.common.formfields import LocalDateTimeField
+from huiying.common.formfields import HttpURLField, LocalDateTimeField
 from huiying.orgs.fields import UnitChoiceField, UnitMultipleChoiceField
 from huiying.orgs.models import Unit
 from huiying.orgs.widgets import UnitPickerMultiple
@@ -32,7 +33,7 @@ from huiying.orgs.widgets import UnitPickerMultiple
 ORDINARY_CHOICES = [(c.value, c.label) for c in Category if c not in EMERGENCY_CATEGORIES]
 EMERGENCY_CHOICES = [(c.value, c.label) for c in Category if c in EMERGENCY_CATEGORIES]
 GROUPED_CATEGORIES = [(_("常规交办"), ORDINARY_CHOICES), (_("紧急交办"), EMERGENCY_CHOICES)]
-MAX_SOURCES = 20
+MAX_SOURCES = limits.MAX_SOURCES
 
 
 def _active_units() -> Any:
@@ -88,13 +89,18 @@ class CreateForm(forms.Form):
         help_text=_("每个单位单独生成一份交办单，共用一个协同办理事项。"),
         widget=UnitPickerMultiple(attrs={"size": 8}),
     )
-    title = forms.CharField(label=_("标题"), max_length=200)
-    summary = forms.CharField(label=_("舆情摘要"), widget=forms.Textarea(attrs={"rows": 4}))
+    title = forms.CharField(label=_("标题"), max_length=limits.TITLE)
+    summary = forms.CharField(
+        label=_("舆情摘要"), max_length=limits.TEXT, widget=forms.Textarea(attrs={"rows": 4})
+    )
     category = forms.ChoiceField(label=_("类别"), choices=GROUPED_CATEGORIES)
     severity = forms.ChoiceField(label=_("等级"), choices=Severity.choices, initial=Severity.IV)
     reply_channel = forms.ChoiceField(label=_("答复形式"), choices=ReplyChannel.choices)
     cac_opinion = forms.CharField(
-        label=_("网信办交办意见"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("网信办交办意见"),
+        required=False,
+        max_length=limits.TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     reply_deadline = LocalDateTimeField(
         label=_("答复时限"), required=False, help_text=_("留空则交办时按时限规则计算。")
@@ -113,6 +119,8 @@ class CreateForm(forms.Form):
         lead, co = data.get("lead_unit"), data.get("co_units") or []
         if lead is not None and any(u.pk == lead.pk for u in co):
             self.add_error("co_units", _("牵头单位不必再选为协办单位。"))
+        if len(co) > limits.MAX_CO_UNITS:
+            self.add_error("co_units", _("协办单位最多 %(n)d 个。") % {"n": limits.MAX_CO_UNITS})
         return data
 
 
@@ -121,13 +129,16 @@ class SourceItemForm(forms.Form):
 
     platform = forms.CharField(
         label=_("平台"),
-        max_length=50,
+        max_length=limits.PLATFORM,
         widget=forms.TextInput(attrs={"placeholder": _("如：人民网地方领导留言板")}),
     )
-    url = forms.URLField(label=_("链接"), required=False, max_length=1000, assume_scheme="https")
-    title = forms.CharField(label=_("帖子标题"), required=False, max_length=300)
+    url = HttpURLField(label=_("链接"), required=False)
+    title = forms.CharField(label=_("帖子标题"), required=False, max_length=limits.SOURCE_TITLE)
     text = forms.CharField(
-        label=_("帖子内容"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("帖子内容"),
+        required=False,
+        max_length=limits.POST_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -154,15 +165,23 @@ def source_rows(formset: Any) -> list[dict[str, Any]]:
 
 class PhoneAssignForm(forms.Form):
     unit = unit_field(label=_("承办单位"))
-    title = forms.CharField(label=_("标题"), max_length=200)
-    summary = forms.CharField(label=_("舆情摘要"), widget=forms.Textarea(attrs={"rows": 3}))
+    title = forms.CharField(label=_("标题"), max_length=limits.TITLE)
+    summary = forms.CharField(
+        label=_("舆情摘要"), max_length=limits.TEXT, widget=forms.Textarea(attrs={"rows": 3})
+    )
     category = forms.ChoiceField(label=_("紧急类别"), choices=EMERGENCY_CHOICES)
     severity = forms.ChoiceField(label=_("等级"), choices=Severity.choices, initial=Severity.II)
     called_at = LocalDateTimeField(label=_("通话时间"), initial=timezone.now)
-    callee_name = forms.CharField(label=_("接听人"), max_length=50)
-    callee_phone = forms.CharField(label=_("接听电话"), max_length=40, required=False)
-    content = forms.CharField(label=_("通话内容"), widget=forms.Textarea(attrs={"rows": 3}))
-    reported_to_leaders = forms.CharField(label=_("已报告的市领导"), max_length=200, required=False)
+    callee_name = forms.CharField(label=_("接听人"), max_length=limits.CALLEE_NAME)
+    callee_phone = forms.CharField(
+        label=_("接听电话"), max_length=limits.CALLEE_PHONE, required=False
+    )
+    content = forms.CharField(
+        label=_("通话内容"), max_length=limits.TEXT, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    reported_to_leaders = forms.CharField(
+        label=_("已报告的市领导"), max_length=limits.LEADERS, required=False
+    )
 
 
 # --- the inputs of one step ----------------------------------------------------------------
@@ -172,15 +191,18 @@ CONTENT_ACTIONS = {"edit", "amend", "backfill"}
 
 def _content_fields(fields: dict[str, forms.Field]) -> None:
     """The editable content of a form (services.EDITABLE_FIELDS), prefilled by the view."""
-    fields["title"] = forms.CharField(label=_("标题"), max_length=200)
+    fields["title"] = forms.CharField(label=_("标题"), max_length=limits.TITLE)
     fields["summary"] = forms.CharField(
-        label=_("舆情摘要"), widget=forms.Textarea(attrs={"rows": 3})
+        label=_("舆情摘要"), max_length=limits.TEXT, widget=forms.Textarea(attrs={"rows": 3})
     )
     fields["category"] = forms.ChoiceField(label=_("类别"), choices=GROUPED_CATEGORIES)
     fields["severity"] = forms.ChoiceField(label=_("等级"), choices=Severity.choices)
     fields["reply_channel"] = forms.ChoiceField(label=_("答复形式"), choices=ReplyChannel.choices)
     fields["cac_opinion"] = forms.CharField(
-        label=_("网信办交办意见"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("网信办交办意见"),
+        required=False,
+        max_length=limits.TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     keep = _("留空则不修改。")
     fields["reply_deadline"] = LocalDateTimeField(
@@ -215,19 +237,38 @@ def _uploads(label: Any) -> AttachmentsField:
     )
 
 
+class UrlLinesField(forms.CharField):
+    """Links, one a line: each an http(s) link, no more than a form holds."""
+
+    def clean(self, value: Any) -> str:
+        text = super().clean(value)
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if len(lines) > limits.MAX_SOURCES:
+            raise forms.ValidationError(
+                _("最多 %(n)d 个链接。"), params={"n": limits.MAX_SOURCES}, code="max_lines"
+            )
+        link = HttpURLField()
+        for line in lines:
+            link.clean(line)
+        return text
+
+
 def _backfill_sources(fields: dict[str, forms.Field]) -> None:
     """The posts of a phoned-in matter, added when the form is filled in (R3.4)."""
     fields["source_platform"] = forms.CharField(
-        label=_("舆情出现平台"), max_length=50, required=False
+        label=_("舆情出现平台"), max_length=limits.PLATFORM, required=False
     )
-    fields["source_url"] = forms.URLField(
-        label=_("帖子链接"), required=False, max_length=1000, assume_scheme="https"
+    fields["source_url"] = HttpURLField(label=_("帖子链接"), required=False)
+    fields["source_title"] = forms.CharField(
+        label=_("帖子标题"), required=False, max_length=limits.SOURCE_TITLE
     )
-    fields["source_title"] = forms.CharField(label=_("帖子标题"), required=False, max_length=300)
     fields["source_text"] = forms.CharField(
-        label=_("帖子内容"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("帖子内容"),
+        required=False,
+        max_length=limits.POST_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
-    fields["more_urls"] = forms.CharField(
+    fields["more_urls"] = UrlLinesField(
         label=_("其他相关链接"),
         required=False,
         help_text=_("每行一个，平台同上。"),
@@ -257,16 +298,14 @@ def action_form(
         suggestions = platforms or []
         fields["platform"] = forms.CharField(
             label=_("回应平台"),
-            max_length=50,
+            max_length=limits.PLATFORM,
             initial=suggestions[0] if suggestions else "",
             help_text=_("舆情出现在哪里，就在哪里回应。可从列表选择，也可直接填写。"),
             widget=PlatformInput(suggestions),
         )
-        fields["url"] = forms.URLField(
-            label=_("回应链接"), required=False, max_length=1000, assume_scheme="https"
-        )
+        fields["url"] = HttpURLField(label=_("回应链接"), required=False)
         fields["text"] = forms.CharField(
-            label=_("回应内容"), widget=forms.Textarea(attrs={"rows": 4})
+            label=_("回应内容"), max_length=limits.TEXT, widget=forms.Textarea(attrs={"rows": 4})
         )
         fields["responded_at"] = LocalDateTimeField(
             label=_("回应时间"), required=False, help_text=_("留空为现在。")
@@ -279,6 +318,7 @@ def action_form(
         )
         fields["text"] = forms.CharField(
             label=_("办理情况"),
+            max_length=limits.TEXT,
             help_text=_("暂不具备办理条件的，请说明原因。"),
             widget=forms.Textarea(attrs={"rows": 5}),
         )
@@ -290,6 +330,7 @@ def action_form(
         fields["cac_opinion"] = forms.CharField(
             label=_("给新承办单位的交办意见"),
             required=False,
+            max_length=limits.TEXT,
             help_text=_("已按新承办单位改写，可修改；留空则自动改写原意见。"),
             widget=forms.Textarea(attrs={"rows": 3}),
         )
@@ -310,6 +351,7 @@ def action_form(
         fields["reason"] = forms.CharField(
             label=_("理由 / 意见"),
             required=reason_required,
+            max_length=limits.TEXT,
             widget=forms.Textarea(attrs={"rows": 2}),
         )
     return f

@@ -17,7 +17,7 @@ from huiying.cases.models import (
     RequestStatus,
     Status,
 )
-from huiying.cases.permissions import CAC_ONLY_STATES, sees_drafts
+from huiying.cases.permissions import CAC_ONLY_STATES, can_view, sees_drafts
 from huiying.cases.transitions import ACTIVE_UNIT_STATES, TERMINAL_STATES
 from huiying.common.models import AuditEvent
 
@@ -155,6 +155,17 @@ def thread_forms(form: Assignment) -> QuerySet[Assignment]:
         .prefetch_related("responses", "feedbacks")
         .order_by("-is_lead", "pk")
     )
+
+
+def known_siblings(who: Principal, form: Assignment) -> list[tuple[Assignment, bool]]:
+    """The other units' forms of the matter that this person may know of, each with whether he
+    may open it. A co-unit's form still in 网信办's hands (draft, review) is 网信办's own work:
+    nobody else learns of it, by page or by API."""
+    return [
+        (f, can_view(who, f))
+        for f in thread_forms(form)
+        if f.pk != form.pk and (sees_drafts(who) or f.status not in CAC_ONLY_STATES)
+    ]
 
 
 def signed_the_call(form: Assignment, sig: object | None) -> bool:

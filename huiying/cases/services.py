@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from huiying.accounts.roles import principal_for
-from huiying.cases import abilities, clocks
+from huiying.cases import abilities, clocks, limits
 from huiying.cases.content import content_hash, content_record
 from huiying.cases.models import (
     EMERGENCY_CATEGORIES,
@@ -49,6 +49,7 @@ from huiying.cases.transitions import BY_ACTION, PRIOR, Transition
 from huiying.common import outbox
 from huiying.common.audit import record_event
 from huiying.common.errors import IllegalTransition, InvalidInput, NotAllowed
+from huiying.common.validators import check_moment, check_text, check_url, is_http_url
 from huiying.orgs.models import Unit
 
 User = Any  # accounts.User; typed loosely so that the core does not import the accounts model
@@ -86,6 +87,7 @@ def _guard(
     """Lock the form, then ask ``abilities`` whether this person may take the step now."""
     locked = _lock(form)
     t = abilities.check(principal_for(actor), locked, action)
+    check_text(reason, label="理由", max_length=limits.TEXT)
     if t.reason_required and not reason.strip():
         raise InvalidInput(f"“{t.label}”必须填写理由。")
     return locked, t
@@ -199,6 +201,13 @@ def _move(
     )
 
 
+CONTENT_LIMITS = (
+    ("title", "标题", limits.TITLE),
+    ("summary", "舆情摘要", limits.TEXT),
+    ("cac_opinion", "交办意见", limits.TEXT),
+)
+
+
 def _validate_fields(fields: Mapping[str, Any]) -> None:
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
@@ -210,29 +219,42 @@ def _validate_fields(fields: Mapping[str, Any]) -> None:
     for name in ("title", "summary"):
         if name in fields and not str(fields[name]).strip():
             raise InvalidInput("标题和舆情摘要不能为空。")
+    for name, label, length in CONTENT_LIMITS:
+        if name in fields:
+            check_text(fields[name], label=label, max_length=length)
     reply, feedback = fields.get("reply_deadline"), fields.get("feedback_deadline")
     for value in (reply, feedback):
-        if value is not None and timezone.is_naive(value):
-            raise InvalidInput("时限必须带时区。")
+        if value is not None:
+            check_moment(value, label="时限")
     if reply and feedback and feedback < reply:
         raise InvalidInput("反馈时限不能早于答复时限。")
 
 
 def _add_sources(form: Assignment, sources: Iterable[Mapping[str, Any]]) -> None:
+    sources = list(sources)
+    if not sources:
+        return
+    if form.source_items.count() + len(sources) > limits.MAX_SOURCES:
+        raise InvalidInput(f"一份交办单最多 {limits.MAX_SOURCES} 条舆情信息。")
     rows = []
     for s in sources:
-        url, text = str(s.get("url", "")).strip(), str(s.get("text", "")).strip()
+        url = check_url(s.get("url"), label="舆情链接")
+        text = check_text(s.get("text"), label="帖子内容", max_length=limits.POST_TEXT)
         if not url and not text:
             raise InvalidInput("舆情信息至少要有链接或内容。")
+        published_at = s.get("published_at")
         rows.append(
             SourceItem(
                 assignment=form,
-                platform=str(s.get("platform", "")).strip() or "其他",
+                platform=check_text(s.get("platform"), label="平台", max_length=limits.PLATFORM)
+                or "其他",
                 url=url,
-                title=str(s.get("title", ""))[:300],
+                title=check_text(s.get("title"), label="帖子标题", max_length=limits.SOURCE_TITLE),
                 text=text,
-                author=str(s.get("author", ""))[:100],
-                published_at=s.get("published_at"),
+                author=check_text(s.get("author"), label="发帖人", max_length=limits.AUTHOR),
+                published_at=None
+                if published_at is None
+                else check_moment(published_at, label="发帖时间"),
             )
         )
     SourceItem.objects.bulk_create(rows)
@@ -358,6 +380,8 @@ def assignment_create(
     co = [u for u in co_units if u.pk != lead_unit.pk]
     if len({u.pk for u in co}) != len(co):
         raise InvalidInput("协办单位重复。")
+    if len(co) > limits.MAX_CO_UNITS:
+        raise InvalidInput(f"协办单位最多 {limits.MAX_CO_UNITS} 个。")
     sources = list(sources)
     thread = CaseThread.objects.create(title=title[:200])
     forms = []
@@ -419,8 +443,16 @@ def form_phone_assign(
         raise InvalidInput("电话交办只适用于三类紧急舆情。")
     if timezone.is_naive(called_at) or called_at > timezone.now() + dt.timedelta(minutes=5):
         raise InvalidInput("通话时间无效（须带时区，且不能晚于当前时间）。")
+    check_moment(called_at, label="通话时间")
     if not callee_name.strip() or not content.strip():
         raise InvalidInput("请填写接听人和通话内容。")
+    for value, label, length in (
+        (callee_name, "接听人", limits.CALLEE_NAME),
+        (callee_phone, "接听电话", limits.CALLEE_PHONE),
+        (content, "通话内容", limits.TEXT),
+        (reported_to_leaders, "已报告的市领导", limits.LEADERS),
+    ):
+        check_text(value, label=label, max_length=length)
     if not unit.is_active:
         raise InvalidInput(f"单位“{unit}”已停用。")
     fields = {
@@ -709,9 +741,13 @@ def form_respond(
     locked, t = _guard(form=form, action="respond", actor=actor)
     if not platform.strip() or not text.strip():
         raise InvalidInput("请填写回应平台和回应内容。")
+    check_text(platform, label="回应平台", max_length=limits.PLATFORM)
+    check_text(text, label="回应内容", max_length=limits.TEXT)
+    url = check_url(url, label="回应链接")
     when = responded_at or timezone.now()
     if timezone.is_naive(when) or when > timezone.now() + dt.timedelta(minutes=5):
         raise InvalidInput("回应时间无效（须带时区，且不能晚于当前时间）。")
+    check_moment(when, label="回应时间")
     if locked.issued_at and when < locked.issued_at - dt.timedelta(days=30):
         raise InvalidInput("回应时间早于交办时间过多，请核对。")
     platforms = source_platforms(locked)
@@ -765,6 +801,7 @@ def form_file_feedback(
         raise InvalidInput("反馈类型无效。")
     if outcome not in Feedback.Outcome.values:
         raise InvalidInput("办理结果无效。")
+    check_text(text, label="办理情况", max_length=limits.TEXT)
     if not text.strip():
         raise InvalidInput(
             "请填写办理情况；暂不具备办理条件的，请说明原因。"
@@ -800,7 +837,7 @@ def _latest_feedback(form: Assignment) -> Feedback | None:
 
 @transaction.atomic
 def form_accept(*, form: Assignment, actor: User, reason: str = "") -> Assignment:
-    locked, t = _guard(form=form, action="accept", actor=actor)
+    locked, t = _guard(form=form, action="accept", actor=actor, reason=reason)
     feedback = _latest_feedback(locked)
     if feedback is not None:
         feedback.review_result = "accepted"
@@ -920,6 +957,7 @@ def form_reassign(
     locked, t = _guard(form=form, action="reassign", actor=actor, reason=reason)
     if unit.pk == locked.unit_id:
         raise InvalidInput("改派单位不能与原承办单位相同。")
+    check_text(cac_opinion, label="交办意见", max_length=limits.TEXT)
     if not unit.is_active:
         raise InvalidInput(f"单位“{unit}”已停用。")
     if (
@@ -959,13 +997,15 @@ def form_reassign(
         [
             {
                 "platform": s.platform,
-                "url": s.url,
+                # A link stored before links had to be http(s) is not carried over.
+                "url": s.url if is_http_url(s.url) else "",
                 "title": s.title,
                 "text": s.text,
                 "author": s.author,
                 "published_at": s.published_at,
             }
             for s in locked.source_items.order_by("pk")
+            if is_http_url(s.url) or s.text.strip()
         ],
     )
     for a in locked.attachments.filter(response__isnull=True, feedback__isnull=True):
@@ -1019,6 +1059,7 @@ def form_request_extension(
     locked, _t = _guard(form=form, action="request_extension", actor=actor, reason=reason)
     if timezone.is_naive(until):
         raise InvalidInput("延期时间必须带时区。")
+    check_moment(until, label="申请延至")
     current = _feedback_clock_due(locked)
     if current is not None and until <= current:
         raise InvalidInput("申请延至的时间必须晚于当前反馈时限。")
@@ -1049,7 +1090,7 @@ def form_decide_extension(
 ) -> ExtensionRequest:
     """A granted extension moves the clocks' due times; their original due times stay, so a
     report can say "on time against the extension, late against the first deadline"."""
-    locked, _t = _guard(form=form, action="decide_extension", actor=actor)
+    locked, _t = _guard(form=form, action="decide_extension", actor=actor, reason=reason)
     request = locked.extension_requests.filter(status=RequestStatus.PENDING).order_by("-pk").first()
     if request is None:  # abilities refuse this already; kept for a form changed under the lock
         raise IllegalTransition("没有待审批的延期申请。")
@@ -1110,9 +1151,13 @@ def milestone_record(
         raise IllegalTransition("该节点已停止计时。")
     if not place.strip():
         raise InvalidInput("请填写发布渠道或地点。")
+    check_text(place, label="发布渠道或地点", max_length=limits.PLACE)
+    check_text(note, label="说明", max_length=limits.TEXT)
+    url = check_url(url, label="发布链接")
     when = done_at or timezone.now()
     if timezone.is_naive(when) or when > timezone.now() + dt.timedelta(minutes=5):
         raise InvalidInput("完成时间无效。")
+    check_moment(when, label="完成时间")
     ms.place, ms.url, ms.note, ms.recorded_by = place.strip(), url.strip(), note.strip(), actor
     ms.save(update_fields=["place", "url", "note", "recorded_by"])
     clocks.finish_milestone(clock, when)
@@ -1146,6 +1191,7 @@ def thread_note_add(*, thread: CaseThread, actor: User, text: str) -> ThreadNote
         raise NotAllowed("只有本事项的承办单位和网信办可以留言。")
     if not text.strip():
         raise InvalidInput("留言内容不能为空。")
+    check_text(text, label="留言", max_length=limits.TEXT)
     acting = sorted(principal.acting_unit_ids & unit_ids)
     unit = Unit.objects.filter(pk=acting[0]).first() if acting else None
     note = ThreadNote.objects.create(

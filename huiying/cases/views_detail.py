@@ -23,7 +23,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from huiying.cases import abilities, selectors, services
 from huiying.cases.forms import CONTENT_ACTIONS, action_form, needs_input, service_kwargs
 from huiying.cases.models import Assignment, Clock, RequestStatus, Status
-from huiying.cases.permissions import CAC_ONLY_STATES, can_view
 from huiying.cases.transitions import TERMINAL_STATES, Transition, transition_for
 from huiying.cases.views_common import (
     decorate_rows,
@@ -34,6 +33,7 @@ from huiying.cases.views_common import (
     visible_form,
 )
 from huiying.common.errors import DomainError, NotAllowed
+from huiying.common.validators import small_int
 from huiying.orgs.models import Unit
 
 # Where a step was started from decides what an htmx answer replaces.
@@ -108,10 +108,7 @@ def detail_context(request: HttpRequest, form: Assignment, **extra: Any) -> dict
     transitions = [s.transition for s in steps if s.allowed]
     clock_views = selectors.clocks_of(form)
     siblings: list[dict[str, Any]] = [
-        {"f": f, "visible": can_view(p, f)}
-        for f in selectors.thread_forms(form)
-        # A co-unit's form still in review belongs to 网信办, like any draft.
-        if f.pk != form.pk and (p.is_cac or p.is_superuser or f.status not in CAC_ONLY_STATES)
+        {"f": f, "visible": visible} for f, visible in selectors.known_siblings(p, form)
     ]
     return {
         "form": form,
@@ -306,8 +303,8 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 def _prefill_reassign(request: HttpRequest, form: Assignment, inputs: Any, relief: Any) -> None:
     """The new unit (asked for, or suggested by the unit asking relief) and the opinion
     redrafted for it, which the reviewer may edit (R1: the opinion names the unit)."""
-    asked = request.GET.get("unit", "")
-    unit_id = int(asked) if asked.isdigit() else (relief.suggested_unit_id if relief else None)
+    asked = small_int(request.GET.get("unit"))
+    unit_id = asked if asked is not None else (relief.suggested_unit_id if relief else None)
     unit = Unit.objects.filter(pk=unit_id, is_active=True).first() if unit_id else None
     if unit is not None:
         inputs.initial["unit"] = unit.pk

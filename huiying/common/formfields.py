@@ -25,6 +25,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huiying.common.validators import URL_MAX, http_url_validator, validate_in_range
+
 DATE_EXAMPLE = "2026-12-03"
 DATETIME_EXAMPLE = "2026-12-03 14:30"
 DATE_FORMAT = "%Y-%m-%d"
@@ -85,10 +87,23 @@ class DateTimeTextInput(forms.DateTimeInput):
         super().__init__(attrs={**base, **(attrs or {})}, format=DATETIME_FORMAT)
 
 
+class HttpURLField(forms.URLField):
+    """A link people follow: http(s) only (Django's own field also takes ftp://), as long as
+    the models store; a link typed without a scheme is read as https."""
+
+    default_validators = [http_url_validator]
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", URL_MAX)
+        kwargs.setdefault("assume_scheme", "https")
+        super().__init__(**kwargs)
+
+
 class TextDateField(forms.DateField):
     """A day, typed as text (see the module's docstring for what is accepted)."""
 
     widget = DateTextInput
+    default_validators = [validate_in_range]
     default_error_messages = {
         "invalid": _(
             "日期格式不对，请按 2026-12-03 的样子填写（也可写 2026/12/3、2026年12月3日）。"
@@ -118,6 +133,7 @@ class LocalDateTimeField(forms.DateTimeField):
     """A day and a time of day typed as text, read in the current time zone (Asia/Shanghai)."""
 
     widget = DateTimeTextInput
+    default_validators = [validate_in_range]
     default_error_messages = {
         "invalid": _("时间格式不对，请按 2026-12-03 14:30 的样子填写。"),
         "invalid_date": _("没有这一天，请检查月份和日期。"),

@@ -25,7 +25,7 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from huiying.common import outbox
+from huiying.common.validators import has_http_scheme, without_nul
 from huiying.monitoring import keywords, normalize, search, segment, simhash
 from huiying.monitoring.models import (
     EngagementSample,
@@ -80,6 +81,11 @@ class _Prepared:
     platform: str
     published_at: dt.datetime | None
     posted_at: dt.datetime
+
+
+def _without_nul(raw: RawItem) -> RawItem:
+    texts = {f.name: without_nul(getattr(raw, f.name)) for f in fields(raw)}
+    return replace(raw, **{k: v for k, v in texts.items() if k != "evidence_body"})
 
 
 def _cut(value: str, length: int) -> str:
@@ -176,6 +182,8 @@ def ingest_items(
 ) -> IngestResult:
     """Normalise, de-duplicate and store ``items`` collected from ``source``."""
     now = now or timezone.now()
+    # Posts are other people's text: a NUL in it made PostgreSQL refuse the whole batch.
+    items = [_without_nul(raw) for raw in items]
     prepared: list[_Prepared | None] = [_prepare(source, raw, now) for raw in items]
     search.ensure_sqlite_fts()
     for attempt in range(2):
@@ -260,7 +268,8 @@ def _store(source: Source, prepared: list[_Prepared | None], now: dt.datetime) -
             source=source,
             platform=p.platform,
             external_id=p.external_id,
-            url=_cut(p.raw.url.strip(), 1000),
+            # Only http(s) links are stored: a javascript: link from a page is not a link.
+            url=_cut(p.raw.url.strip(), 1000) if has_http_scheme(p.raw.url) else "",
             canonical_url=p.canonical,
             title=p.title,
             text=p.text,

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huiying.common.validators import URL_MESSAGE, is_http_url
 from huiying.monitoring.access import is_monitor
 from huiying.monitoring.collectors import importer, vendor
 from huiying.monitoring.collectors.definition import DEFAULTS
@@ -206,6 +207,8 @@ def manual_entry(
     errors: dict[str, str] = {}
     if not (title.strip() or text.strip()):
         errors["text"] = _("请填写标题或正文")
+    if url.strip() and not is_http_url(url.strip()):
+        errors["url"] = str(URL_MESSAGE)
     content_type = ""
     if screenshot:
         content_type = screenshot_type(screenshot)

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from huiying.common.formfields import DATE_EXAMPLE, DateTextError, split_date_time
+from huiying.common.validators import small_int
 from huiying.monitoring import evidence as evidence_view
 from huiying.monitoring.access import is_monitor
 from huiying.monitoring.models import Evidence, Item, KeywordRule, Source
@@ -68,7 +69,7 @@ def _unreadable_dates(request: HttpRequest) -> list[str]:
 
 
 def _int_list(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.strip().isdigit()]
+    return [n for n in map(small_int, values) if n is not None]
 
 
 def filters_from(request: HttpRequest) -> SearchFilters:
@@ -80,7 +81,7 @@ def filters_from(request: HttpRequest) -> SearchFilters:
         until=_parse_when(g.get("until", ""), end=True),
         source_ids=_int_list(g.getlist("source")),
         platforms=[p for p in g.getlist("platform") if p][:20],
-        rule_id=int(rule) if rule.isdigit() else None,
+        rule_id=small_int(rule),
         originals_only=g.get("originals") == "1",
     )
 
@@ -89,7 +90,7 @@ def filters_from(request: HttpRequest) -> SearchFilters:
 def search_view(request: HttpRequest) -> HttpResponse:
     filters = filters_from(request)
     page_no = request.GET.get("page", "1")
-    page = search_page(filters, int(page_no) if page_no.isdigit() else 1, PER_PAGE)
+    page = search_page(filters, small_int(page_no, high=10_000) or 1, PER_PAGE)
     rows = [
         {"item": item, "snippet": highlight(item.text or item.text_simplified, page.words)}
         for item in page.items

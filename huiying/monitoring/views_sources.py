@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from huiying.common.formfields import LocalDateTimeField
+from huiying.common.formfields import HttpURLField, LocalDateTimeField
 from huiying.monitoring.access import may_manage
 from huiying.monitoring.collectors.definition import POLLED_KINDS, DefinitionError
 from huiying.monitoring.models import Item, Source, SourceRun
@@ -222,9 +222,7 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class ManualEntryForm(forms.Form):
-    url = forms.URLField(
-        label=_("原始链接"), required=False, max_length=1000, assume_scheme="https"
-    )
+    url = HttpURLField(label=_("原始链接"), required=False)
     platform = forms.CharField(
         label=_("平台"),
         max_length=50,
