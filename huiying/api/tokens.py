@@ -30,6 +30,10 @@ class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
     state = serializers.SerializerMethodField(help_text="live / expired / revoked / password")
     state_label = serializers.SerializerMethodField()
     current = serializers.SerializerMethodField(help_text="是否为本次请求所用的令牌")
+    # Blank until revoked: null then, never an empty string outside the declared choices.
+    revoked_reason = serializers.SerializerMethodField(
+        help_text="owner / admin / password / limit；未吊销时为 null"
+    )
 
     class Meta:
         model = ApiToken
@@ -53,6 +57,9 @@ class ApiTokenSerializer(serializers.ModelSerializer[ApiToken]):
 
     def get_state_label(self, token: ApiToken) -> str:
         return STATE_LABELS[state_of(token)]
+
+    def get_revoked_reason(self, token: ApiToken) -> str | None:
+        return token.revoked_reason or None
 
     def get_current(self, token: ApiToken) -> bool:
         used = self.context["request"].auth

@@ -26,8 +26,8 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
+from huiying.accounts.tokens import token_issue
 from huiying.cases import services
 from huiying.cases.models import Assignment, Milestone, Status
 from huiying.cases.tests.builders import PHONE, draft, to_status
@@ -170,7 +170,12 @@ class Run:
     def __init__(self, city: Any) -> None:
         self.ids = seed(city)
         self.app = WSGIHandler()
-        self.tokens = {role: Token.objects.create(user=getattr(city, role)).key for role in ROLES}
+        self.tokens = {
+            role: token_issue(
+                user=getattr(city, role), name="schemathesis", two_factor=True, actor=None, via="test"
+            ).key
+            for role in ROLES
+        }
         self.codes = list(Unit.objects.filter(is_active=True).values_list("code", flat=True))
         self.milestones = list(Milestone.objects.values_list("pk", flat=True))
         self.checks = _checks()
