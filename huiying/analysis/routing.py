@@ -666,8 +666,8 @@ def route(
         rule = "R1.1"
         units = list(departments)
         reasons.append(
-            f"未识别到具体县（市）区：按谁主管谁负责，由市级主管部门{snap.name(departments[0])}"
-            "作为回应主体。"
+            f"R1.1 市级主管：未识别到具体县（市）区，按谁主管谁负责，由市级主管部门"
+            f"{snap.name(departments[0])}作为回应主体。"
         )
         competence_reason(departments[:1], "牵头")
         competence_reason(departments[1:], "协办")
