@@ -570,7 +570,8 @@ def route(
         for p in places[:8]:
             owner = snap.units[p.jurisdiction]
             label = owner.short_name or owner.name
-            shown.append(p.name if p.name in (label, owner.name) else f"{p.name}（{label}）")
+            plain = p.jurisdiction == snap.root or p.name in (label, owner.name)
+            shown.append(p.name if plain else f"{p.name}（{label}）")
         reasons.append("识别到地名：" + "、".join(shown) + "。")
 
     hits = _keyword_hits(full, len(title) + 1 if title else 0, snap)
