@@ -16,6 +16,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -29,7 +30,7 @@ from huiying.analysis import routing  # noqa: E402
 FIXTURE = Path(routing.__file__).resolve().parent / "fixtures" / "nantong_posts.jsonl"
 
 
-def load(path: Path) -> list[dict[str, object]]:
+def load(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
@@ -51,12 +52,12 @@ def main() -> None:
         r = routing.route(
             text=str(p["content"]),
             title=str(p.get("title") or ""),
-            topic=None if args.text_only else p.get("topic"),  # type: ignore[arg-type]
-            category=None if args.text_only else p.get("category"),  # type: ignore[arg-type]
+            topic=None if args.text_only else p.get("topic"),
+            category=None if args.text_only else p.get("category"),
         )
         ok = r.lead == p["lead_unit"]
         right += ok
-        co = set(p.get("co_units") or [])  # type: ignore[arg-type]
+        co = set(p.get("co_units") or [])
         co_total += len(co)
         co_found += len(co & set(r.units[1:]))
         if args.errors and not ok:

@@ -172,8 +172,9 @@ def _unit_rows_from_db() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     from huiying.orgs.models import Place as PlaceRow
     from huiying.orgs.models import Unit
 
-    units = list(
-        Unit.objects.filter(is_active=True)
+    units: list[dict[str, Any]] = [
+        dict(row)
+        for row in Unit.objects.filter(is_active=True)
         .order_by("path")
         .values(
             "code",
@@ -187,12 +188,13 @@ def _unit_rows_from_db() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             "sort_order",
             "path",
         )
-    )
-    places = list(
-        PlaceRow.objects.filter(unit__is_active=True)
+    ]
+    places: list[dict[str, Any]] = [
+        dict(row)
+        for row in PlaceRow.objects.filter(unit__is_active=True)
         .order_by("pk")
         .values("name", "aliases", "kind", "unit__code")
-    )
+    ]
     return units, places
 
 
@@ -643,9 +645,9 @@ def route(
             if equivalent not in co:
                 co.append(equivalent)
         units = [district, *co]
-        where = [p.name for p in places if p.jurisdiction == district][:4]
+        named = [p.name for p in places if p.jurisdiction == district][:4]
         reasons.append(
-            f"R1.2 属地管理：事项只涉及{snap.name(district)}一地（地名{_quote(where)}），"
+            f"R1.2 属地管理：事项只涉及{snap.name(district)}一地（地名{_quote(named)}），"
             f"由{snap.name(district)}负责并明确回应主体。"
         )
         for code in co:
