@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -112,3 +113,21 @@ def test_command_imports_directory_and_gazetteer_in_one_file(tmp_path: Path) -> 
     wrong.write_text(yaml.safe_dump({"places": [{"name": "丙", "unit": "zz"}]}), encoding="utf-8")
     with pytest.raises(CommandError, match="zz"):
         call_command("directory", "import", str(wrong))
+
+
+def test_command_exports_the_gazetteer(nantong_units: None, tmp_path: Path) -> None:
+    gazetteer_import(data=_load("nantong_places.yaml"))
+    target = tmp_path / "places.yaml"
+    call_command("directory", "export", str(target), "--places", stderr=io.StringIO())
+    exported = yaml.safe_load(target.read_text(encoding="utf-8"))
+    assert len(exported["places"]) == Place.objects.count()
+    before = sorted(Place.objects.values_list("name", "unit__code", "kind", "aliases"))
+    call_command("directory", "import", str(target), stdout=io.StringIO())
+    assert sorted(Place.objects.values_list("name", "unit__code", "kind", "aliases")) == before
+
+
+def test_gazetteer_is_read_only_in_the_admin(nantong_units: None, admin_client: Any) -> None:
+    gazetteer_import(data=_load("nantong_places.yaml"))
+    page = admin_client.get("/admin/orgs/place/?q=濠河")
+    assert page.status_code == 200 and "濠河" in page.content.decode()
+    assert admin_client.get("/admin/orgs/place/add/").status_code == 403
