@@ -237,6 +237,12 @@ def test_lead_unit_accuracy_on_labelled_nantong_posts(
     assert len(posts) >= 160 and len(labelled) >= 150
     categories = {p["category"] for p in posts}
     assert {f"R3.3-{i}" for i in range(1, 8)} | {f"R3.4-{i}" for i in range(1, 4)} <= categories
+    found = wanted = 0
+    for p in posts:
+        names = {place.name for place in routing.find_places(p["title"] + "\n" + p["content"])}
+        found += len(names & set(p["places"]))
+        wanted += len(p["places"])
+    assert found / wanted >= 0.95  # a place named only inside a longer name is not listed
     right = 0
     for p in labelled:
         assert {p["lead_unit"], *p["co_units"]} <= codes, p["id"]
