@@ -429,6 +429,11 @@ def invalidate() -> None:
     _cache.clear()
 
 
+def jurisdiction_of(code: str) -> str | None:
+    """The district/county/zone a unit belongs to (itself for one), the city root, or None."""
+    return snapshot().jurisdiction.get(code)
+
+
 # --- places ------------------------------------------------------------------------------------
 
 

@@ -168,6 +168,8 @@ def test_find_places_longest_name_and_jurisdiction(nantong: None) -> None:
     assert by_name["金沙街道"] == "tz"  # a town unit of the directory, placed in its district
     assert by_name["南通大学附属医院"] == "cc"
     assert [p.name for p in places][0] == "通州湾江海联动开发示范区"
+    assert routing.jurisdiction_of("tz-pc") == "tz" and routing.jurisdiction_of("cc") == "cc"
+    assert routing.jurisdiction_of("nt-zjj") == "nt" and routing.jurisdiction_of("nope") is None
 
 
 def test_second_city_routes_from_its_own_data_only(db: None) -> None:
