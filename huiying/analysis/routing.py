@@ -601,16 +601,22 @@ def route(
             basis = "、".join(parts) or "职能"
             reasons.append(f"谁主管谁负责：{basis}属于{snap.name(code)}的职能，{role}。")
 
+    # Departments of a district named in the text itself (崇川城管局), by district.
+    named_local: dict[str, list[str]] = {}
+    for code, words in local_scores.words.items():
+        if any(snap.explicit_owners.get(w) == code for w in words):
+            named_local.setdefault(snap.jurisdiction[code], []).append(code)
+
     units: list[str]
     rule: str
     if not departments:
         office = snap.government_office
         if len(districts) == 1:
             rule = "R1.2"
-            units = [districts[0]]
+            units = [districts[0], *named_local.get(districts[0], [])]
             reasons.append(
                 f"R1.2 属地管理：事项发生在{snap.name(districts[0])}辖区，由其负责并明确回应主体；"
-                "未识别到职能对口的部门。"
+                "未识别到职能对口的市级部门。"
             )
         else:
             rule = "R1.5"
@@ -621,7 +627,7 @@ def route(
                 f"R1.5 未识别到职能对口的部门{where}：由{snap.name(office) if office else '政府办公室'}"
                 "组织协调、明确责任单位。"
             )
-    elif policy and (not districts or citywide_words or category == POLICY_CATEGORY):
+    elif policy:
         rule = "R1.1"
         units = departments + districts
         why = f"（词语{_quote(policy_words[:4])}）" if policy_words else ""
@@ -639,12 +645,7 @@ def route(
         rule = "R1.2"
         district = districts[0]
         # A department of the district named in the text first, then the competent ones.
-        co = [
-            c
-            for c, words in local_scores.words.items()
-            if snap.jurisdiction[c] == district
-            and any(snap.explicit_owners.get(w) == c for w in words)
-        ]
+        co = list(named_local.get(district, []))
         for code in departments:
             equivalent = _local_equivalent(code, district, city_scores, local_scores, snap)
             if equivalent not in co:
@@ -688,6 +689,5 @@ def route(
             f"R1.4 跨部门：事项涉及{_names(departments, snap)}的职能，"
             f"由{snap.name(departments[0])}牵头，其余协办，统一口径回应。"
         )
-    seen: set[str] = set()
-    units = [u for u in units if not (u in seen or seen.add(u))]  # type: ignore[func-returns-value]
+    units = list(dict.fromkeys(units))  # each unit once, in order
     return Routing(places=[p.name for p in places], units=units, reasons=reasons, rule=rule)

@@ -117,6 +117,13 @@ CASES = [
         "nt-ybj",
     ),
     Case("nothing to go on", "今天心情不好", "R1.5", "nt-szfb"),
+    Case(
+        "a district's department named, no function word",
+        "海门城管局的人今天又来了，说我们这里不归他们",
+        "R1.2",
+        "hm",
+        ("hm-cgj",),
+    ),
 ]
 
 
