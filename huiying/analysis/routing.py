@@ -603,8 +603,8 @@ def route(
 
     # Departments of a district named in the text itself (崇川城管局), by district.
     named_local: dict[str, list[str]] = {}
-    for code, words in local_scores.words.items():
-        if any(snap.explicit_owners.get(w) == code for w in words):
+    for code, local_words in local_scores.words.items():
+        if any(snap.explicit_owners.get(w) == code for w in local_words):
             named_local.setdefault(snap.jurisdiction[code], []).append(code)
 
     units: list[str]
