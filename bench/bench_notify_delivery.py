@@ -1,6 +1,6 @@
 """Benchmark of notification delivery: how throughput grows from one worker to two.
 
-    .venv/bin/python bench/bench_notify_delivery.py [--deliveries 100] [--delay 0.2] [--batch 2]
+    .venv/bin/python bench/bench_notify_delivery.py [--deliveries 200] [--delay 0.2] [--batch 4]
 
 A slow loopback receiver (a threaded HTTP server answering each request after ``--delay``
 seconds, 200 ms by default) stands for a WeCom/DingTalk robot or a webhook. N webhook
@@ -72,13 +72,14 @@ def worker(url: str, batch: int) -> None:
     connection.ensure_connection()
     print("ready", flush=True)
     sys.stdin.readline()
+    cpu0 = time.process_time()
     sent = 0
     while True:
         counts = services.deliver_due(limit=10_000, batch=batch, worker=f"bench{os.getpid()}")
         sent += counts.get("sent", 0)
         if not any(counts.values()):
             break
-    print(f"sent {sent}", flush=True)
+    print(f"sent {sent}, cpu {time.process_time() - cpu0:.1f} s", flush=True)
 
 
 def _queue(n: int, hook_url: str) -> None:
@@ -170,9 +171,9 @@ def run(url: str, workers: int, n: int, batch: int, server: Any) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--deliveries", type=int, default=100)
+    parser.add_argument("--deliveries", type=int, default=200)
     parser.add_argument("--delay", type=float, default=0.2, help="receiver's seconds a request")
-    parser.add_argument("--batch", type=int, default=2, help="deliveries claimed at a time")
+    parser.add_argument("--batch", type=int, default=4, help="deliveries claimed at a time")
     parser.add_argument("--url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

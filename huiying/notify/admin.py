@@ -43,7 +43,9 @@ class MessageTemplateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return ("code",) if obj is not None else ()
 
-    def save_model(self, request: HttpRequest, obj: MessageTemplate, form: Any, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: MessageTemplate, form: Any, change: bool
+    ) -> None:
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             record_event(

@@ -113,9 +113,7 @@ class Delivery(ChoiceLabelsMixin, models.Model):
     dedupe_key = models.CharField(_("去重键"), max_length=200)
     address = models.CharField(_("地址"), max_length=500, blank=True)
     urgent = models.BooleanField(_("紧急"), default=False)
-    state = models.CharField(
-        _("状态"), max_length=10, choices=State.choices, default=State.PENDING
-    )
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     next_attempt_at = models.DateTimeField(_("下次尝试"))
     lease_until = models.DateTimeField(_("占用至"), null=True, blank=True)

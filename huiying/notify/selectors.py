@@ -24,8 +24,7 @@ def failing_deliveries() -> QuerySet[Delivery]:
     """Failed ones, and pending ones that have failed at least once (being retried)."""
     return (
         Delivery.objects.filter(
-            Q(state=Delivery.State.FAILED)
-            | Q(state=Delivery.State.PENDING, attempts__gt=0)
+            Q(state=Delivery.State.FAILED) | Q(state=Delivery.State.PENDING, attempts__gt=0)
         )
         .select_related("message", "message__user", "unit")
         .order_by("-created_at", "-id")

@@ -191,8 +191,7 @@ def handle_request(*, payload: Mapping[str, Any], event_id: int | None = None) -
     }
     deliveries: list[Delivery] = []
     prefs = {
-        p.user_id: p
-        for p in ChannelPreference.objects.filter(user_id__in=recipients.user_ids)
+        p.user_id: p for p in ChannelPreference.objects.filter(user_id__in=recipients.user_ids)
     }
     for uid, pref in prefs.items():
         message = messages.get(uid)  # type: ignore[call-overload]
@@ -220,7 +219,7 @@ def handle_request(*, payload: Mapping[str, Any], event_id: int | None = None) -
         assert pref.unit_id is not None
         hang_on = next(
             (messages[u] for u in recipients.unit_users[pref.unit_id] if u in messages),
-            messages[recipients.user_ids[0]] if recipients.user_ids[0] in messages else None,
+            messages.get(recipients.user_ids[0]),
         )
         if hang_on is None:
             continue
@@ -274,7 +273,9 @@ def release_held(*, now: dt.datetime | None = None) -> int:
 
 def _hold_quiet(now: dt.datetime) -> int:
     """At night, pending non-urgent deliveries (retries) wait for the next opening."""
-    quiet_rows = Delivery.objects.filter(state=State.PENDING, urgent=False, next_attempt_at__lte=now)
+    quiet_rows = Delivery.objects.filter(
+        state=State.PENDING, urgent=False, next_attempt_at__lte=now
+    )
     quiet_rows = quiet_rows.filter(
         Q(unit__isnull=True, message__user__notify_preference__quiet_hours=True)
         | Q(unit__notify_preference__quiet_hours=True)
@@ -287,35 +288,53 @@ def _hold_quiet(now: dt.datetime) -> int:
     )
 
 
-def claim(*, now: dt.datetime, batch: int, token: str) -> list[int]:
-    """Take up to ``batch`` due deliveries for this worker (token); a dead worker's lease ends."""
+def claim(*, now: dt.datetime, batch: int, token: str) -> list[Delivery]:
+    """Take up to ``batch`` due deliveries for this worker (token); a dead worker's lease ends.
+
+    The claim commits before anything is sent: ``state=sending`` with the worker's token and a
+    lease. A worker that dies leaves the rows to be taken again once the lease has run out.
+    """
     with transaction.atomic():
         if quiet.is_quiet(now):
             _hold_quiet(now)
-        due = Delivery.objects.filter(
-            Q(state=State.PENDING, next_attempt_at__lte=now)
-            | Q(state=State.SENDING, lease_until__lt=now)
-        ).order_by("next_attempt_at", "id")
+        due = (
+            Delivery.objects.filter(
+                Q(state=State.PENDING, next_attempt_at__lte=now)
+                | Q(state=State.SENDING, lease_until__lt=now)
+            )
+            .select_related("message")
+            .order_by("next_attempt_at", "id")
+        )
         if connection.features.has_select_for_update_skip_locked:
             # Another worker's rows are skipped, not waited for.
-            due = due.select_for_update(skip_locked=True)
+            due = due.select_for_update(skip_locked=True, of=("self",))
         # On SQLite transactions are IMMEDIATE (config/env.py): claims run one after another.
-        ids = list(due.values_list("pk", flat=True)[:batch])
-        if ids:
-            Delivery.objects.filter(pk__in=ids).update(
+        rows = list(due[:batch])
+        if rows:
+            Delivery.objects.filter(pk__in=[r.pk for r in rows]).update(
                 state=State.SENDING,
                 claim=token,
                 lease_until=now + lease(),
                 attempts=F("attempts") + 1,
             )
-    return ids
+    for row in rows:
+        row.state, row.claim, row.attempts = State.SENDING, token, row.attempts + 1
+    return rows
 
 
-def _target(delivery: Delivery) -> Target | None:
-    if delivery.unit_id is not None:
-        pref = ChannelPreference.objects.filter(unit_id=delivery.unit_id).first()
-    else:
-        pref = ChannelPreference.objects.filter(user_id=delivery.message.user_id).first()
+def _preference(delivery: Delivery, cache: dict[str, ChannelPreference | None]) -> Any:
+    if delivery.recipient_key not in cache:
+        if delivery.unit_id is not None:
+            found = ChannelPreference.objects.filter(unit_id=delivery.unit_id).first()
+        else:
+            found = ChannelPreference.objects.filter(user_id=delivery.message.user_id).first()
+        cache[delivery.recipient_key] = found
+    return cache[delivery.recipient_key]
+
+
+def _target(delivery: Delivery, cache: dict[str, ChannelPreference | None]) -> Target | None:
+    """Where to send now: the current settings, so a corrected address is used on retry."""
+    pref = _preference(delivery, cache)
     if pref is None:
         return None
     current = dict(pref.channels())
@@ -345,21 +364,21 @@ def outgoing(delivery: Delivery) -> Outgoing:
 
 
 def _finish(delivery: Delivery, token: str, **fields: Any) -> bool:
-    """Record the outcome, only if the claim is still ours (a lease that ran out is not)."""
-    with transaction.atomic():
-        done = Delivery.objects.filter(pk=delivery.pk, state=State.SENDING, claim=token).update(
-            lease_until=None, **fields
-        )
+    """Record the outcome in one statement (state and sent_at together), only if the claim is
+    still ours: a worker whose lease ran out and was taken over records nothing."""
+    done = Delivery.objects.filter(pk=delivery.pk, state=State.SENDING, claim=token).update(
+        lease_until=None, **fields
+    )
     return bool(done)
 
 
-def send_one(delivery: Delivery, token: str) -> str:
-    target = _target(delivery)
+def send_one(
+    delivery: Delivery, token: str, cache: dict[str, ChannelPreference | None] | None = None
+) -> str:
+    target = _target(delivery, {} if cache is None else cache)
     now = timezone.now()
     if target is None:
-        _finish(
-            delivery, token, state=State.FAILED, last_error="渠道已关闭或地址已删除"
-        )
+        _finish(delivery, token, state=State.FAILED, last_error="渠道已关闭或地址已删除")
         return State.FAILED
     try:
         result = SENDERS[delivery.channel](outgoing(delivery), target)
@@ -398,15 +417,17 @@ def deliver_due(*, limit: int = 200, batch: int = 5, worker: str = "") -> dict[s
     counts = {State.SENT: 0, State.PENDING: 0, State.FAILED: 0}
     release_held()
     taken = 0
+    cache: dict[str, ChannelPreference | None] = {}
     while taken < limit:
-        ids = claim(now=timezone.now(), batch=min(batch, limit - taken), token=token)
-        if not ids:
+        rows = claim(now=timezone.now(), batch=min(batch, limit - taken), token=token)
+        if not rows:
             break
-        taken += len(ids)
-        rows = Delivery.objects.select_related("message").filter(pk__in=ids).order_by("id")
+        taken += len(rows)
         for delivery in rows:
-            outcome = send_one(delivery, token)
+            outcome = send_one(delivery, token, cache)
             counts[outcome] = counts.get(outcome, 0) + 1
+        if len(cache) > 500:
+            cache.clear()
     return {str(k): v for k, v in counts.items()}
 
 
@@ -451,9 +472,7 @@ def preference_update(*, user: Any, data: Mapping[str, Any], actor: Any) -> Chan
 def delivery_retry(*, delivery_ids: Iterable[int], actor: Any) -> int:
     """网信办 puts failed deliveries back in the queue (after fixing what made them fail)."""
     rows = list(
-        Delivery.objects.select_for_update().filter(
-            pk__in=list(delivery_ids), state=State.FAILED
-        )
+        Delivery.objects.select_for_update().filter(pk__in=list(delivery_ids), state=State.FAILED)
     )
     now = timezone.now()
     for row in rows:

@@ -16,8 +16,8 @@ from huiying.cases import clocks
 from huiying.common import outbox
 from huiying.common.checkpoints import write_checkpoint
 from huiying.monitoring import services_sources
-from huiying.notify import services as notify_services
 from huiying.monitoring.tasks import TICK_SECONDS, TICKS_PER_MINUTE, dispatch_tick, enqueue_source
+from huiying.notify import services as notify_services
 
 log = logging.getLogger("huiying.worker")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from huiying.notify.channels import dingtalk, email, sms, webhook, wecom
-from huiying.notify.channels.base import Outgoing, Sent, SendError, Target
+from huiying.notify.channels.base import Outgoing, SendError, Sent, Target
 
 Sender = Callable[[Outgoing, Target], Sent]
 

@@ -7,7 +7,9 @@ the environment (``trust_env`` off), follows no redirects and has a timeout on e
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import requests
@@ -57,10 +59,18 @@ def timeout() -> float:
     return float(getattr(settings, "HUIYING_NOTIFY_HTTP_TIMEOUT", 10))
 
 
+_local = threading.local()
+
+
 def session() -> requests.Session:
-    s = requests.Session()
-    s.trust_env = False  # no proxy or netrc from the environment
-    s.headers["User-Agent"] = "huiying-notify/1"
+    """One client per thread, kept: connections to a receiver are reused (keep-alive)."""
+    s: requests.Session | None = getattr(_local, "session", None)
+    if s is None:
+        s = requests.Session()
+        s.trust_env = False  # no proxy or netrc from the environment
+        s.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # keep no cookies
+        s.headers["User-Agent"] = "huiying-notify/1"
+        _local.session = s
     return s
 
 
@@ -73,16 +83,15 @@ def post(
     params: dict[str, str] | None = None,
 ) -> requests.Response:
     try:
-        with session() as s:
-            response = s.request(
-                method,
-                url,
-                data=data,
-                headers=headers,
-                params=params,
-                timeout=timeout(),
-                allow_redirects=False,
-            )
+        response = session().request(
+            method,
+            url,
+            data=data,
+            headers=headers,
+            params=params,
+            timeout=timeout(),
+            allow_redirects=False,
+        )
     except requests.Timeout as exc:
         raise SendError(f"timeout: {exc}") from None
     except requests.RequestException as exc:

@@ -9,7 +9,7 @@ from email.utils import formatdate, make_msgid
 
 from django.conf import settings
 
-from huiying.notify.channels.base import Outgoing, Sent, SendError, Target, timeout
+from huiying.notify.channels.base import Outgoing, SendError, Sent, Target, timeout
 
 
 def send(out: Outgoing, target: Target) -> Sent:

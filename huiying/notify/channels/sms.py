@@ -14,7 +14,7 @@ from urllib.parse import quote, quote_plus
 
 from django.conf import settings
 
-from huiying.notify.channels.base import Outgoing, Sent, SendError, Target, post
+from huiying.notify.channels.base import Outgoing, SendError, Sent, Target, post
 
 DEFAULT_BODY = '{"mobile": "{mobile}", "content": "{text}"}'
 DEFAULT_HEADERS = '{"Content-Type": "application/json; charset=utf-8"}'

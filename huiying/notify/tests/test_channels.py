@@ -217,7 +217,7 @@ def test_a_dead_workers_claim_is_taken_over_with_the_same_message_id(
     unit_channels(city.housing, webhook_enabled=True, webhook_url=receiver.url("/hook"))
     request(recipients={"units": [{"code": "nt-zjj", "roles": ["leader"]}]})
     now = timezone.now()
-    (claimed,) = services.claim(now=now, batch=5, token="dead-worker")
+    (claimed,) = [d.pk for d in services.claim(now=now, batch=5, token="dead-worker")]
     assert services.claim(now=now, batch=5, token="other") == []  # not while the lease holds
     with time_machine.travel(now + dt.timedelta(seconds=61), tick=True):
         assert _deliver()["sent"] == 1
