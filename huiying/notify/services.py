@@ -190,11 +190,10 @@ def handle_request(*, payload: Mapping[str, Any], event_id: int | None = None) -
         for m in Message.objects.filter(dedupe_key=dedupe_key, user_id__in=recipients.user_ids)
     }
     deliveries: list[Delivery] = []
-    prefs = {
-        p.user_id: p for p in ChannelPreference.objects.filter(user_id__in=recipients.user_ids)
-    }
-    for uid, pref in prefs.items():
-        message = messages.get(uid)  # type: ignore[call-overload]
+    prefs = ChannelPreference.objects.filter(user_id__in=recipients.user_ids)
+    for pref in prefs:
+        uid = int(pref.user_id or 0)
+        message = messages.get(uid)
         if message is None:
             continue
         for channel, address in pref.channels():
@@ -414,7 +413,7 @@ def send_one(
 def deliver_due(*, limit: int = 200, batch: int = 5, worker: str = "") -> dict[str, int]:
     """Send what is due, ``batch`` claimed at a time; several workers may run this at once."""
     token = f"{worker or 'w'}-{uuid.uuid4().hex[:12]}"[:40]
-    counts = {State.SENT: 0, State.PENDING: 0, State.FAILED: 0}
+    counts: dict[str, int] = {State.SENT: 0, State.PENDING: 0, State.FAILED: 0}
     release_held()
     taken = 0
     cache: dict[str, ChannelPreference | None] = {}

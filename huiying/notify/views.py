@@ -62,7 +62,7 @@ def open_message(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def preferences(request: HttpRequest) -> HttpResponse:
-    current = ChannelPreference.objects.filter(user_id=request.user.pk).first()
+    current = ChannelPreference.objects.filter(user=request.user).first()  # type: ignore[misc]
     initial: dict[str, Any] = {}
     if current is None:
         initial = {"email": getattr(request.user, "email", ""), "mobile": ""}

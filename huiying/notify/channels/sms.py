@@ -10,6 +10,7 @@ otherwise; in the URL they are percent-encoded.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from urllib.parse import quote, quote_plus
 
 from django.conf import settings
@@ -21,11 +22,19 @@ DEFAULT_HEADERS = '{"Content-Type": "application/json; charset=utf-8"}'
 SMS_MAX = 300
 
 
-def _fill(template: str, values: dict[str, str], escape: object) -> str:
+def _fill(template: str, values: dict[str, str], escape: Callable[[str], str]) -> str:
     out = template
     for name, value in values.items():
-        out = out.replace("{" + name + "}", escape(value))  # type: ignore[operator]
+        out = out.replace("{" + name + "}", escape(value))
     return out
+
+
+def _plain(value: str) -> str:
+    return value
+
+
+def _form_escape(value: str) -> str:
+    return quote_plus(value)
 
 
 def _json_escape(value: str) -> str:
@@ -45,14 +54,11 @@ def send(out: Outgoing, target: Target) -> Sent:
     text = " ".join(p for p in (out.subject, out.link) if p)[:SMS_MAX]
     values = {"mobile": target.address, "text": text, "id": out.message_key}
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    escape: Callable[[str], str] = _plain
     if "json" in content_type:
         escape = _json_escape
     elif "x-www-form-urlencoded" in content_type:
-        escape = quote_plus
-    else:
-
-        def escape(value: str) -> str:
-            return value
+        escape = _form_escape
 
     body = _fill(body_template, values, escape) if method != "GET" else ""
     headers = {str(k): str(v) for k, v in headers.items()}

@@ -130,7 +130,7 @@ class _SMTPHandler(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         box: Mailbox = self.server.mailbox
-        sender, rcpts = "", []
+        sender, rcpts = "", list[str]()
         self._say("220 loopback ESMTP")
         while True:
             raw = self.rfile.readline()

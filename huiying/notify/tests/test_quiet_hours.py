@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
-def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SH)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=SH)
 
 
 @pytest.fixture(autouse=True)
