@@ -1,16 +1,23 @@
 """Benchmark of notification delivery: how throughput grows from one worker to two.
 
-    .venv/bin/python bench/bench_notify_delivery.py [--deliveries 200] [--delay 0.2] [--batch 4]
+    .venv/bin/python bench/bench_notify_delivery.py [--queue redis|processes]
+        [--deliveries 200] [--delay 0.2] [--batch 4]
 
 A slow loopback receiver (a threaded HTTP server answering each request after ``--delay``
 seconds, 200 ms by default) stands for a WeCom/DingTalk robot or a webhook. N webhook
 deliveries are queued in PostgreSQL (DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/hy_notify, created and migrated if missing), then delivered
-by 1 and then by 2 worker processes, each an OS process running notify's claim loop
-(``huiying.notify.services.deliver_due``: claims with SELECT … FOR UPDATE SKIP LOCKED and a
-lease, sends, records the outcome). The workers are started and set up first and then released
-together, so the timing is delivery only. Prints deliveries per second for each run and the
-ratio (target ≥ 1.8×), and checks that the receiver got every delivery exactly once.
+by 1 and then by 2 workers:
+
+* ``--queue redis`` (default): each worker is a process running a Huey consumer on Redis
+  (BENCH_REDIS_URL, default redis://127.0.0.1:6379/3) with one worker thread, as
+  ``huiying worker`` would; the wake-ups of new messages are ``deliver_notifications`` tasks.
+* ``--queue processes``: each worker is a process running notify's claim loop directly.
+
+Either way the work is ``huiying.notify.services.deliver_due``: claims with SELECT … FOR
+UPDATE SKIP LOCKED and a lease, sends, records the outcome. The workers are started and set up
+first, so the timing is delivery only. Prints deliveries per second for each run and the ratio
+(target ≥ 1.8×), and checks that the receiver got every delivery exactly once.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/hy_notify"
 TARGET_RATIO = 1.8
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 
 
 class _Slow(BaseHTTPRequestHandler):
@@ -57,6 +65,7 @@ class _Slow(BaseHTTPRequestHandler):
 def _setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ["HUIYING_NOTIFY_QUIET_HOURS"] = "0"
+    os.environ.setdefault("HUIYING_LOG_LEVEL", "WARNING")
     import django
 
     django.setup()
@@ -80,6 +89,18 @@ def worker(url: str, batch: int) -> None:
         if not any(counts.values()):
             break
     print(f"sent {sent}, cpu {time.process_time() - cpu0:.1f} s", flush=True)
+
+
+def huey_worker(url: str) -> None:
+    """A Huey consumer on Redis with one worker thread and no periodic jobs, until stdin ends."""
+    _setup_django(url)
+    from huiying.common.management.commands._runtime import BackgroundConsumer
+
+    consumer = BackgroundConsumer(workers=1, periodic=False, max_delay=0.5)
+    consumer.start()
+    print("ready", flush=True)
+    sys.stdin.read()
+    consumer.stop()
 
 
 def _queue(n: int, hook_url: str) -> None:
@@ -132,15 +153,16 @@ def _queue(n: int, hook_url: str) -> None:
     )
 
 
-def run(url: str, workers: int, n: int, batch: int, server: Any) -> float:
+def run(url: str, workers: int, n: int, batch: int, server: Any, queue: str) -> float:
     from huiying.notify.models import Delivery
 
     hook_url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     _queue(n, hook_url)
     server.seen.clear()
+    mode = ["--huey-worker"] if queue == "redis" else ["--worker", "--batch", str(batch)]
     procs = [
         subprocess.Popen(
-            [sys.executable, __file__, "--worker", "--url", url, "--batch", str(batch)],
+            [sys.executable, __file__, *mode, "--url", url],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -150,12 +172,25 @@ def run(url: str, workers: int, n: int, batch: int, server: Any) -> float:
     for p in procs:
         assert p.stdout is not None and p.stdout.readline().strip() == "ready"
     start = time.perf_counter()
-    for p in procs:
-        assert p.stdin is not None
-        p.stdin.write("go\n")
-        p.stdin.flush()
-    outputs = [p.communicate()[0].strip() for p in procs]
-    elapsed = time.perf_counter() - start
+    if queue == "redis":
+        from huiying.worker.tasks import deliver_notifications
+
+        # As the wakes of new messages would: more wake-ups than workers, each drains.
+        for _ in range(2 * workers):
+            deliver_notifications()
+        while Delivery.objects.filter(state="sent").count() < n:
+            if time.perf_counter() - start > 600:
+                break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - start
+        outputs = [p.communicate("")[0].strip() or "huey" for p in procs]
+    else:
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        outputs = [p.communicate()[0].strip() for p in procs]
+        elapsed = time.perf_counter() - start
     sent = Delivery.objects.filter(state="sent").count()
     repeats = sum(1 for count in server.seen.values() if count > 1)
     rate = n / elapsed
@@ -175,10 +210,24 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.2, help="receiver's seconds a request")
     parser.add_argument("--batch", type=int, default=4, help="deliveries claimed at a time")
     parser.add_argument("--url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument(
+        "--queue",
+        choices=["redis", "processes"],
+        default="redis",
+        help="workers: plain processes running the claim loop, or Huey consumers on Redis "
+        f"({REDIS_URL}) running the deliver_notifications task",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--huey-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.queue == "redis" or args.huey_worker:
+        os.environ["HUEY_REDIS_URL"] = REDIS_URL
+        os.environ["HUEY_NAME"] = "huiying-bench-notify"
     if args.worker:
         worker(args.url, args.batch)
+        return
+    if args.huey_worker:
+        huey_worker(args.url)
         return
     from support import database_url
 
@@ -189,6 +238,10 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if args.queue == "redis":
+        from huiying.common.management.commands._runtime import configured_huey
+
+        configured_huey().flush()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
     server.daemon_threads = True
     server.delay = args.delay  # type: ignore[attr-defined]
@@ -197,10 +250,15 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(
         f"notify delivery: {args.deliveries} webhook deliveries to a loopback receiver taking "
-        f"{args.delay * 1000:.0f} ms a request, claimed {args.batch} at a time"
+        f"{args.delay * 1000:.0f} ms a request, "
+        + (
+            f"Huey consumers on {REDIS_URL} (1 worker thread each), tasks claim 5 at a time"
+            if args.queue == "redis"
+            else f"worker processes claiming {args.batch} at a time"
+        )
     )
-    one = run(url, 1, args.deliveries, args.batch, server)
-    two = run(url, 2, args.deliveries, args.batch, server)
+    one = run(url, 1, args.deliveries, args.batch, server, args.queue)
+    two = run(url, 2, args.deliveries, args.batch, server, args.queue)
     ratio = two / one
     verdict = "meets" if ratio >= TARGET_RATIO else "misses"
     print(f"  2 workers / 1 worker = {ratio:.2f}x ({verdict} the target of {TARGET_RATIO}x)")
