@@ -194,6 +194,20 @@ class ChannelPreference(models.Model):
     def __str__(self) -> str:
         return str(self.user or self.unit)
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        needed = {
+            "email": (self.email_enabled, self.email, _("开启电子邮件通知需填写邮箱")),
+            "mobile": (self.sms_enabled, self.mobile, _("开启短信通知需填写手机号码")),
+            "wecom_url": (self.wecom_enabled, self.wecom_url, _("请填写企业微信机器人地址")),
+            "dingtalk_url": (self.dingtalk_enabled, self.dingtalk_url, _("请填写钉钉机器人地址")),
+            "webhook_url": (self.webhook_enabled, self.webhook_url, _("请填写 Webhook 地址")),
+        }
+        errors = {field: text for field, (on, value, text) in needed.items() if on and not value}
+        if errors:
+            raise ValidationError(errors)
+
     def channels(self) -> list[tuple[str, str]]:
         """(channel, address) for each enabled channel that has an address."""
         pairs = [

@@ -103,3 +103,25 @@ def test_failing_page_is_for_cac_and_retries(city: Any) -> None:
 def test_pages_need_a_sign_in(client: Client) -> None:
     response = client.get("/messages/")
     assert response.status_code in (302, 403)
+
+
+def test_a_unit_channel_needs_its_address() -> None:
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        ChannelPreference(wecom_enabled=True, dingtalk_enabled=True).clean()
+    assert set(caught.value.message_dict) == {"wecom_url", "dingtalk_url"}
+
+
+def test_one_message_marked_read_from_its_row(city: Any) -> None:
+    request(recipients={"users": [city.housing_leader.pk]})
+    request(recipients={"users": [city.housing_leader.pk]}, dedupe_key="test:2")
+    first = Message.objects.order_by("pk").first()
+    assert first is not None
+    c = _client(city.housing_leader)
+    assert 'hx-post="/messages/read/"' in c.get("/messages/").content.decode()
+    response = c.post("/messages/read/", {"message": str(first.pk)}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 204 and response["HX-Refresh"] == "true"
+    assert list(Message.objects.filter(read_at__isnull=True)) != []
+    first.refresh_from_db()
+    assert first.read_at is not None
