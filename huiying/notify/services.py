@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -410,14 +411,21 @@ def send_one(
     return State.SENT
 
 
-def deliver_due(*, limit: int = 200, batch: int = 5, worker: str = "") -> dict[str, int]:
-    """Send what is due, ``batch`` claimed at a time; several workers may run this at once."""
+def deliver_due(
+    *, limit: int = 200, batch: int = 5, worker: str = "", budget_seconds: float | None = None
+) -> dict[str, int]:
+    """Send what is due, ``batch`` claimed at a time; several workers may run this at once.
+
+    Stops claiming after ``limit`` deliveries or ``budget_seconds`` (slow receivers must not
+    keep one job running into the next minute's).
+    """
     token = f"{worker or 'w'}-{uuid.uuid4().hex[:12]}"[:40]
     counts: dict[str, int] = {State.SENT: 0, State.PENDING: 0, State.FAILED: 0}
+    stop_at = None if budget_seconds is None else time.monotonic() + budget_seconds
     release_held()
     taken = 0
     cache: dict[str, ChannelPreference | None] = {}
-    while taken < limit:
+    while taken < limit and (stop_at is None or time.monotonic() < stop_at):
         rows = claim(now=timezone.now(), batch=min(batch, limit - taken), token=token)
         if not rows:
             break

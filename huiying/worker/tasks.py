@@ -84,7 +84,7 @@ def checkpoint_audit_chain() -> int | None:
 @db_task(expires=5 * 60)
 def deliver_notifications() -> dict[str, int]:
     # Several may run at once: each delivery is claimed with a lease (SKIP LOCKED on PostgreSQL).
-    return notify_services.deliver_due(limit=500)
+    return notify_services.deliver_due(limit=500, budget_seconds=240)
 
 
 def wake_notify() -> None:
@@ -94,7 +94,7 @@ def wake_notify() -> None:
 @db_periodic_task(crontab(minute="*"))
 def deliver_notifications_every_minute() -> dict[str, int]:
     # Also releases the deliveries held for quiet hours once office hours begin.
-    return notify_services.deliver_due(limit=500)
+    return notify_services.deliver_due(limit=500, budget_seconds=50)
 
 
 @db_periodic_task(crontab(minute="*"))
