@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from huiying.notify.models import Channel, Delivery, Message
 
@@ -13,7 +13,9 @@ def inbox(user: Any, *, unread_only: bool = False) -> QuerySet[Message]:
     qs = Message.objects.filter(user_id=user.pk)
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
-    return qs.order_by("-created_at", "-id")
+    # The person's own outside deliveries, shown as the message's delivery log.
+    own = Delivery.objects.filter(unit__isnull=True).order_by("channel")
+    return qs.prefetch_related(Prefetch("deliveries", queryset=own)).order_by("-created_at", "-id")
 
 
 def unread_count(user: Any) -> int:

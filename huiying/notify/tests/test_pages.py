@@ -125,3 +125,12 @@ def test_one_message_marked_read_from_its_row(city: Any) -> None:
     assert list(Message.objects.filter(read_at__isnull=True)) != []
     first.refresh_from_db()
     assert first.read_at is not None
+
+
+def test_the_inbox_shows_the_persons_delivery_log(city: Any) -> None:
+    ChannelPreference.objects.create(
+        user=city.housing_leader, email_enabled=True, email="sun@example.gov.cn"
+    )
+    request(recipients={"users": [city.housing_leader.pk]})
+    page = _client(city.housing_leader).get("/messages/").content.decode()
+    assert "电子邮件：待发送" in page
