@@ -9,6 +9,7 @@ Topics written today:
   clock.due_soon / clock.missed   a deadline about to pass / passed (written by the clock sweep)
   item.collected           a batch of new items stored by collection
   watch.matched            a new item matched an open 24-hour watch
+  notify.request           a notice for people (payload: huiying/notify/consumers.py)
 """
 
 from __future__ import annotations
@@ -29,5 +30,10 @@ OUTBOX_CONSUMERS: dict[str, dict[str, object]] = {
     "monitoring.watch_alerts": {
         "topics": ["watch.matched"],
         "handler": "huiying.monitoring.consumers.watch_alerts",
+    },
+    # Notices to people: the in-app inbox and their outside channels (huiying/notify).
+    "notify.requests": {
+        "topics": ["notify.request"],
+        "handler": "huiying.notify.consumers.on_request",
     },
 }

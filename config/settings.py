@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "huiying.accounts",
     "huiying.monitoring",
     "huiying.cases",
+    "huiying.notify",
     "huiying.api",
     "huiying.demo",
     "huiying.worker",
@@ -71,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "huiying.accounts.context_processors.roles",
+                "huiying.notify.context_processors.unread",
             ],
         },
     },
@@ -271,3 +273,22 @@ from config.outbox import OUTBOX_CONSUMERS  # noqa: E402
 
 HUIYING_OUTBOX_CONSUMERS = OUTBOX_CONSUMERS
 HUIYING_OUTBOX_WAKE = "huiying.worker.tasks.wake_outbox"
+
+# Notifications (huiying/notify): outside channels, quiet hours, retries. See README "通知".
+HUIYING_NOTIFY_WAKE = "huiying.worker.tasks.wake_notify"
+HUIYING_NOTIFY_BASE_URL = env_str("HUIYING_NOTIFY_BASE_URL", "")
+HUIYING_NOTIFY_QUIET_HOURS = env_bool("HUIYING_NOTIFY_QUIET_HOURS", True)
+HUIYING_NOTIFY_MAX_ATTEMPTS = env_int("HUIYING_NOTIFY_MAX_ATTEMPTS", 6)
+HUIYING_NOTIFY_BACKOFF_SECONDS = env_int("HUIYING_NOTIFY_BACKOFF_SECONDS", 30)
+HUIYING_NOTIFY_HTTP_TIMEOUT = env_int("HUIYING_NOTIFY_HTTP_TIMEOUT", 10)
+HUIYING_NOTIFY_LEASE_SECONDS = env_int("HUIYING_NOTIFY_LEASE_SECONDS", 300)
+HUIYING_SMTP_HOST = env_str("HUIYING_SMTP_HOST", "")
+HUIYING_SMTP_PORT = env_int("HUIYING_SMTP_PORT", 25)
+HUIYING_SMTP_USER = env_str("HUIYING_SMTP_USER", "")
+HUIYING_SMTP_PASSWORD = env_str("HUIYING_SMTP_PASSWORD", "")
+HUIYING_SMTP_TLS = env_str("HUIYING_SMTP_TLS", "")  # "", "starttls" or "ssl"
+HUIYING_SMTP_FROM = env_str("HUIYING_SMTP_FROM", "")
+HUIYING_SMS_URL = env_str("HUIYING_SMS_URL", "")
+HUIYING_SMS_METHOD = env_str("HUIYING_SMS_METHOD", "POST")
+HUIYING_SMS_HEADERS = env_str("HUIYING_SMS_HEADERS", "")
+HUIYING_SMS_BODY = env_str("HUIYING_SMS_BODY", "")

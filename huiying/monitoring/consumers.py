@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from django.urls import reverse
 from django.utils import timezone
 
+from huiying.common import outbox
 from huiying.common.models import OutboxEvent
 from huiying.monitoring.models import WatchAlert, WatchMatch
 
@@ -16,7 +18,8 @@ def watch_alerts(event: OutboxEvent) -> None:
     """``watch.matched``: alert each of the watch's people in the app (R2.3).
 
     Idempotent: one alert per person and match (a unique constraint), so handling the same
-    event twice after a crash changes nothing.
+    event twice after a crash changes nothing. The same alert also goes to the people's
+    channels through notify (a ``notify.request``, deduplicated per match).
     """
     match = (
         WatchMatch.objects.select_related("watch", "item")
@@ -31,9 +34,32 @@ def watch_alerts(event: OutboxEvent) -> None:
         [WatchAlert(user_id=uid, watch_match=match, created_at=now) for uid in members],
         ignore_conflicts=True,
     )
-    if match.alerted_at is None:
+    first_time = match.alerted_at is None
+    if first_time:
         match.alerted_at = now
         match.save(update_fields=["alerted_at"])
+    if members:
+        title = match.item.title[:80]
+        outbox.emit(
+            "notify.request",
+            aggregate_type="watch_match",
+            aggregate_id=match.pk,
+            payload={
+                "template": "watch.matched",
+                "recipients": {"users": members},
+                "context": {
+                    "subject": f"《{match.watch.title}》命中：{title}",
+                    "body": f"24小时专项监测《{match.watch.title}》发现新信息，请及时研判。",
+                    "watch_title": match.watch.title,
+                    "item_title": title,
+                    "platform": match.item.platform,
+                },
+                "link": reverse("monitoring:item_detail", args=[match.item_id]),
+                # The 24-hour watch exists for what cannot wait until the morning.
+                "urgent": True,
+                "dedupe_key": f"watch:match:{match.pk}",
+            },
+        )
     log.warning(
         "watch alert: watch %s 《%s》 matched item %s %s",
         match.watch_id,

@@ -17,6 +17,7 @@ from huiying.common import outbox
 from huiying.common.checkpoints import write_checkpoint
 from huiying.monitoring import services_sources
 from huiying.monitoring.tasks import TICK_SECONDS, TICKS_PER_MINUTE, dispatch_tick, enqueue_source
+from huiying.notify import services as notify_services
 
 log = logging.getLogger("huiying.worker")
 
@@ -75,3 +76,27 @@ def checkpoint_audit_chain() -> int | None:
     # A broken chain is logged as an error by the writer (and reaches syslog when configured).
     result = write_checkpoint(reason="periodic", only_if_moved=True)
     return result.checkpoint.seq if result.checkpoint else None
+
+
+# --- notifications: deliveries on outside channels, woken by new messages and every minute ---
+
+
+@db_task(expires=5 * 60)
+def deliver_notifications() -> dict[str, int]:
+    # Several may run at once: each delivery is claimed with a lease (SKIP LOCKED on PostgreSQL).
+    return notify_services.deliver_due(limit=500, budget_seconds=240)
+
+
+def wake_notify() -> None:
+    deliver_notifications()
+
+
+@db_periodic_task(crontab(minute="*"))
+def deliver_notifications_every_minute() -> dict[str, int]:
+    # Also releases the deliveries held for quiet hours once office hours begin.
+    return notify_services.deliver_due(limit=500, budget_seconds=50)
+
+
+@db_periodic_task(crontab(minute="*"))
+def release_held_notifications() -> int:
+    return notify_services.release_held()
