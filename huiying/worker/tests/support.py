@@ -134,6 +134,9 @@ class Worker:
                 self.proc.wait(10)
         return self.proc.returncode
 
+    def wait_ready(self, seconds: float = 30) -> None:
+        assert wait_for(lambda: "consumer started" in self.output(), seconds), self.output()
+
     def alive(self) -> bool:
         return self.proc.poll() is None
 
