@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -35,7 +35,9 @@ from huiying.worker.tests.jobs import tasks as test_jobs
 from huiying.worker.tests.support import (
     Queue,
     RedisServer,
+    TcpProxy,
     Worker,
+    database_url,
     have_redis_server,
     is_postgres,
     wait_for,
@@ -263,3 +265,41 @@ def test_a_worker_survives_a_redis_restart(tmp_path: Path) -> None:
         assert _handled() == {str(i): 1 for i in first + later}
     finally:
         redis.kill()
+
+
+# --- the database restarted under a running worker ---------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(HUIYING_OUTBOX_CONSUMERS=RECORD, HUIYING_OUTBOX_WAKE="")
+def test_a_worker_survives_a_database_restart_mid_drain(tmp_path: Path) -> None:
+    if not is_postgres():
+        pytest.skip("SQLite has no server to restart")
+    db = connection.settings_dict
+    proxy = TcpProxy((db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)))
+    proxy.start()
+    try:
+        ids = _emit(20)
+        queue = _sqlite_queue(tmp_path)
+        w = Worker(
+            queue,
+            tmp_path / "w.log",
+            extra={
+                "DATABASE_URL": proxy.url_for(database_url()),
+                "HUIYING_TEST_HANDLER_SECONDS": "0.15",
+            },
+        )
+        with workers(w):
+            w.wait_ready()
+            queue.enqueue(worker_tasks.drain_outbox)
+            assert wait_for(lambda: len(_handled()) >= 4, 30), w.output()
+            proxy.cut()  # every connection dropped mid-transaction; new ones refused
+            time.sleep(2)
+            proxy.restore()
+            assert wait_for(lambda: len(_handled()) == 20, 40), w.output()
+            assert "database unavailable" in w.output()
+            assert w.stop() == 0, w.output()
+        assert _handled() == {str(i): 1 for i in ids}
+        assert not OutboxDelivery.objects.exclude(state="done").exists()
+    finally:
+        proxy.cut()
