@@ -14,8 +14,9 @@ period over. A run whose worker was killed stays "running" until its lease ends
 over, and in any case the next period's run does the work, because every job is idempotent
 and level-triggered (it looks for what is due, not for what happened since the last run).
 
-**A restarting database.** A job that meets ``OperationalError`` or ``InterfaceError`` (the
-server restarted, the connection was cut, SQLite is locked) closes the process's connections,
+**A restarting database.** A job that loses its database connection (``OperationalError`` or
+``InterfaceError``: the server restarted, the network was cut, a new connection is refused;
+or SQLite stayed locked) closes the process's connections,
 waits (0.5 s, 1 s, 2 s ... at most 10 s apart) and runs again, for up to
 ``HUIYING_WORKER_DB_PATIENCE_SECONDS``; after that it raises and huey's retries take over.
 Rerunning is safe for the same reason: the jobs are idempotent.
@@ -69,6 +70,15 @@ def _close_connections() -> None:
             conn.close()
 
 
+def _worth_waiting(exc: BaseException) -> bool:
+    """A lost or refused connection (PostgreSQL's OperationalError and InterfaceError; its
+    missing tables and bad queries are ProgrammingError), or a locked SQLite file. SQLite's
+    other OperationalErrors (no such table ...) are not cured by waiting."""
+    if connections["default"].vendor == "sqlite":
+        return "locked" in str(exc)
+    return True
+
+
 def with_db_retry(fn: Callable[[], R], *, what: str = "job") -> R:
     """Run ``fn``; on a lost or refused database connection, reconnect and run it again."""
     patience = float(getattr(settings, "HUIYING_WORKER_DB_PATIENCE_SECONDS", 60))
@@ -81,6 +91,8 @@ def with_db_retry(fn: Callable[[], R], *, what: str = "job") -> R:
             # Inside a transaction that is not ours (a test, an immediate task called from a
             # view) nothing can be retried: the caller's transaction is lost anyway.
             if connections["default"].in_atomic_block:
+                raise
+            if not _worth_waiting(exc):
                 raise
             _close_connections()
             if time.monotonic() + delay > deadline:

@@ -260,6 +260,8 @@ class TcpProxy:
 
     def cut(self) -> None:
         if self._listener is not None:
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept(): new ones refused
             self._listener.close()
             self._listener = None
         with self._lock:

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, ProgrammingError, connection
 from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import HUEY
@@ -100,7 +100,7 @@ def test_a_lost_database_is_waited_for(settings: Any) -> None:
     def flaky() -> str:
         calls.append(1)
         if len(calls) < 3:
-            raise OperationalError("server closed the connection unexpectedly")
+            raise OperationalError("database is locked")  # or: server closed the connection
         return "done"
 
     assert with_db_retry(flaky) == "done" and len(calls) == 3
@@ -111,6 +111,21 @@ def test_a_lost_database_is_waited_for(settings: Any) -> None:
 
     with pytest.raises(OperationalError):
         with_db_retry(down)
+
+
+def test_a_schema_error_is_not_waited_for(settings: Any) -> None:
+    settings.HUIYING_WORKER_DB_PATIENCE_SECONDS = 30
+    calls: list[int] = []
+
+    def broken() -> None:
+        calls.append(1)
+        if connection.vendor == "sqlite":
+            raise OperationalError("no such table: worker_periodicrun")
+        raise ProgrammingError('relation "worker_periodicrun" does not exist')
+
+    with pytest.raises((OperationalError, ProgrammingError)):
+        with_db_retry(broken)
+    assert calls == [1]
 
 
 def test_call_local_is_the_bare_job() -> None:
