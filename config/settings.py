@@ -199,11 +199,13 @@ SPECTACULAR_SETTINGS = {
 
 # Durable task queue: SQLite file by default (no server), Redis when HUEY_REDIS_URL is set.
 HUEY_REDIS_URL = env_str("HUEY_REDIS_URL", "")
+from config.env import redis_url_with_defaults  # noqa: E402
+
 if HUEY_REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": env_str("HUEY_NAME", "huiying"),
-        "url": HUEY_REDIS_URL,
+        "url": redis_url_with_defaults(HUEY_REDIS_URL),
         "immediate": env_bool("HUEY_IMMEDIATE", False),
         "results": False,  # nobody reads task results: do not pile them up in the queue
         "consumer": {"workers": env_int("HUEY_WORKERS", 4), "worker_type": "thread"},
