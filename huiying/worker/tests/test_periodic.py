@@ -131,3 +131,13 @@ def test_a_schema_error_is_not_waited_for(settings: Any) -> None:
 def test_call_local_is_the_bare_job() -> None:
     assert worker_tasks.sweep_clocks_every_minute.call_local.__name__ == "sweep_clocks_every_minute"
     assert not hasattr(worker_tasks.sweep_clocks_every_minute.call_local, "__wrapped__")
+
+
+@pytest.mark.django_db
+def test_staff_see_the_runs_in_the_admin(admin_client: Any) -> None:
+    run = claim("huiying.worker.tasks.sweep_clocks_every_minute", period_of(crontab(minute="*")))
+    assert run is not None
+    finish(run)
+    page = admin_client.get("/admin/worker/periodicrun/")
+    assert page.status_code == 200
+    assert "sweep_clocks_every_minute" in page.content.decode()
