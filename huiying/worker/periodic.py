@@ -235,8 +235,6 @@ def resilient_task(**options: Any) -> Callable[[Callable[P, R]], Any]:
 
 
 def prune(*, older_than: dt.timedelta = dt.timedelta(days=7)) -> int:
-    """Forget finished runs after a week."""
-    deleted, _ = PeriodicRun.objects.filter(
-        period__lt=timezone.now() - older_than, finished_at__isnull=False
-    ).delete()
+    """Forget runs after a week (a dead worker's run too: its period is long past)."""
+    deleted, _ = PeriodicRun.objects.filter(period__lt=timezone.now() - older_than).delete()
     return deleted

@@ -78,9 +78,12 @@ def test_a_period_is_claimed_once_and_taken_over_only_when_failed_or_dead(settin
 @pytest.mark.django_db
 def test_a_guarded_job_runs_once_per_period_and_reraises_its_failure() -> None:
     calls: list[int] = []
-    guarded = once_per_period(
-        "job.count", crontab(minute="*"), lambda: calls.append(1) or len(calls)
-    )
+
+    def count() -> int:
+        calls.append(1)
+        return len(calls)
+
+    guarded = once_per_period("job.count", crontab(minute="*"), count)
     assert guarded() == 1
     assert guarded() is None and calls == [1]
 
@@ -141,3 +144,13 @@ def test_staff_see_the_runs_in_the_admin(admin_client: Any) -> None:
     page = admin_client.get("/admin/worker/periodicrun/")
     assert page.status_code == 200
     assert "sweep_clocks_every_minute" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_runs_are_kept_a_week() -> None:
+    now = timezone.now().replace(second=0, microsecond=0)
+    old = claim("job.old", now - dt.timedelta(days=8))
+    recent = claim("job.recent", now - dt.timedelta(days=6))
+    assert old is not None and recent is not None
+    assert periodic.prune() == 1
+    assert list(PeriodicRun.objects.values_list("job", flat=True)) == ["job.recent"]
