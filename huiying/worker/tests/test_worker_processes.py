@@ -303,3 +303,43 @@ def test_a_worker_survives_a_database_restart_mid_drain(tmp_path: Path) -> None:
         assert not OutboxDelivery.objects.exclude(state="done").exists()
     finally:
         proxy.cut()
+
+
+@needs_redis
+@pytest.mark.django_db(transaction=True)
+def test_two_schedulers_enqueue_each_periodic_job_and_it_runs_once(tmp_path: Path) -> None:
+    """Each consumer's scheduler enqueues every periodic job when it starts and every 60 s
+    after: with two workers, two copies a minute; one runs."""
+    redis = RedisServer(tmp_path)
+    redis.start()
+    try:
+        queue = Queue(redis_url=redis.url, name=f"t{uuid.uuid4().hex[:8]}")
+        own_files = {
+            "HUIYING_VAR_DIR": str(tmp_path),
+            "HUIYING_AUDIT_KEY_FILE": str(tmp_path / "audit.key"),
+            "HUIYING_AUDIT_CHECKPOINT_FILE": str(tmp_path / "checkpoints.jsonl"),
+        }
+        a = Worker(queue, tmp_path / "a.log", extra=own_files, args=())
+        b = Worker(queue, tmp_path / "b.log", extra=own_files, args=())
+        job = "huiying.worker.tests.jobs.tasks.count_a_run"
+        enqueued = f"Enqueueing periodic task {job}"
+        with workers(a, b):
+            assert wait_for(lambda: enqueued in a.output() and enqueued in b.output(), 40), (
+                a.output() + b.output()
+            )
+            assert wait_for(
+                lambda: (
+                    not PeriodicRun.objects.filter(job=job, outcome="running").exists()
+                    and PeriodicRun.objects.filter(job=job).exists()
+                ),
+                30,
+            )
+            time.sleep(1.0)  # the second copy has had its turn
+            assert a.stop() == 0 and b.stop() == 0
+        runs = PeriodicRun.objects.filter(job=job)
+        # Two starts in one minute: one period, one run (two if they straddled a minute).
+        assert AuditEvent.objects.filter(action="test.periodic_run").count() == runs.count()
+        assert all(r.attempts == 1 and r.outcome == "done" for r in runs)
+        assert a.output().count(enqueued) + b.output().count(enqueued) > runs.count()
+    finally:
+        redis.kill()
