@@ -115,7 +115,7 @@ def _assert_each_missed_clock_announced_once(form: Assignment) -> None:
 def test_a_worker_killed_mid_sweep_loses_nothing_and_doubles_nothing(
     city: Any, tmp_path: Path
 ) -> None:
-    n = 1500  # enough that the sweep is still running when it is killed
+    n = 800  # enough that the sweep is still running when it is killed
     form = _overdue_clocks(city, n)
     queue = _sqlite_queue(tmp_path)  # the default queue: a SQLite file, no server
     log = tmp_path / "worker.log"
