@@ -90,3 +90,23 @@ def syslog_handler(spec: str) -> dict[str, object]:
     entry["address"] = (host.strip("[]"), int(port))
     entry["socktype"] = socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM
     return entry
+
+
+# A Redis that restarts or a machine that vanishes must not hang a web request that enqueues,
+# nor a worker: connect and read timeouts, and a ping before reusing an idle connection.
+# (Huey's blocking read waits 1 s, under the read timeout.) A value in the URL wins.
+REDIS_URL_DEFAULTS = {
+    "socket_connect_timeout": "5",
+    "socket_timeout": "10",
+    "health_check_interval": "30",
+}
+
+
+def redis_url_with_defaults(url: str) -> str:
+    if not url:
+        return url
+    given = parse_qs(urlparse(url).query)
+    extra = "&".join(f"{k}={v}" for k, v in REDIS_URL_DEFAULTS.items() if k not in given)
+    if not extra:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{extra}"

@@ -201,12 +201,15 @@ SPECTACULAR_SETTINGS = {
 
 # Durable task queue: SQLite file by default (no server), Redis when HUEY_REDIS_URL is set.
 HUEY_REDIS_URL = env_str("HUEY_REDIS_URL", "")
+from config.env import redis_url_with_defaults  # noqa: E402
+
 if HUEY_REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": env_str("HUEY_NAME", "huiying"),
-        "url": HUEY_REDIS_URL,
+        "url": redis_url_with_defaults(HUEY_REDIS_URL),
         "immediate": env_bool("HUEY_IMMEDIATE", False),
+        "results": False,  # nobody reads task results: do not pile them up in the queue
         "consumer": {"workers": env_int("HUEY_WORKERS", 4), "worker_type": "thread"},
     }
 else:
@@ -215,8 +218,13 @@ else:
         "name": env_str("HUEY_NAME", "huiying"),
         "filename": env_str("HUEY_SQLITE_PATH", str(VAR_DIR / "huey-queue.sqlite3")),
         "immediate": env_bool("HUEY_IMMEDIATE", False),
+        "results": False,  # nobody reads task results: do not pile them up in the queue
         "consumer": {"workers": env_int("HUEY_WORKERS", 2), "worker_type": "thread"},
     }
+# Periodic jobs run once per period however many workers run (huiying/worker/periodic.py): a
+# run whose worker died is taken over after this lease; a lost database is waited for this long.
+HUIYING_WORKER_LEASE_SECONDS = env_int("HUIYING_WORKER_LEASE_SECONDS", 120)
+HUIYING_WORKER_DB_PATIENCE_SECONDS = env_int("HUIYING_WORKER_DB_PATIENCE_SECONDS", 60)
 
 # Domain settings.
 HUIYING_CITY_NAME = env_str("HUIYING_CITY_NAME", "南通市")
