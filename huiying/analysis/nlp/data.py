@@ -107,7 +107,10 @@ def sentiment_validation(data: Path) -> list[tuple[str, int]]:
 
 def rumor_rows(data: Path) -> list[tuple[str, int]]:
     """CED original microblogs, 1 = rumour."""
-    path = data / "ced_weibo_rumor" / "ced_original_microblogs.csv"
+    return rumor_file(data / "ced_weibo_rumor" / "ced_original_microblogs.csv")
+
+
+def rumor_file(path: Path) -> list[tuple[str, int]]:
     out = []
     for r in read_csv(path):
         label = r["label"].strip().lower()

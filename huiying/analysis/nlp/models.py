@@ -45,6 +45,7 @@ class Linear:
     idf: np.ndarray
     coef: np.ndarray  # (k, N) float32, transposed once for a fast product
     intercept: np.ndarray
+    sublinear: bool = True
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Linear:
@@ -52,11 +53,13 @@ class Linear:
             idf=np.asarray(d["idf"], dtype=np.float32),
             coef=np.ascontiguousarray(np.asarray(d["coef"], dtype=np.float32).T),
             intercept=np.asarray(d["intercept"], dtype=np.float32),
+            sublinear=bool(d.get("sublinear", True)),
         )
 
     def features(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
         x = counts.copy()
-        x.data = 1.0 + np.log(x.data)  # sublinear tf
+        if self.sublinear:
+            x.data = 1.0 + np.log(x.data)
         x = x.multiply(self.idf).tocsr()
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
@@ -66,10 +69,13 @@ class Linear:
         return np.asarray(self.features(counts) @ self.coef) + self.intercept
 
 
-def tfidf_rows(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
+def tfidf_rows(
+    counts: sparse.csr_matrix, idf: np.ndarray, *, sublinear: bool = True
+) -> sparse.csr_matrix:
     """The features a Linear sees, for training (the same code path as prediction)."""
     empty = np.zeros((idf.shape[0], 1), np.float32)
-    return Linear(idf=idf, coef=empty, intercept=np.zeros(1, np.float32)).features(counts)
+    zero = np.zeros(1, np.float32)
+    return Linear(idf=idf, coef=empty, intercept=zero, sublinear=sublinear).features(counts)
 
 
 def idf_of(counts: sparse.csr_matrix) -> np.ndarray:
