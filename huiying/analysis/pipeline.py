@@ -90,8 +90,6 @@ def _router() -> Callable[..., Any] | None:
     return routing.route
 
 
-
-
 def analyze_records(
     records: Sequence[Any], *, models: TextModels | None = None
 ) -> list[dict[str, Any]]:
@@ -156,9 +154,7 @@ def analyze_records(
             out[i] = {
                 "id": rec["id"],
                 "topic": topic,
-                "topic_scores": {
-                    classes[int(k)]: round(float(probs[k]), 4) for k in top3[j]
-                },
+                "topic_scores": {classes[int(k)]: round(float(probs[k]), 4) for k in top3[j]},
                 "sentiment": {"label": label, "score": score},
                 "rumor_risk": risk,
                 "category": judged.category,

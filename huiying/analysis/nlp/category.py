@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 
 def _rx(*words: str) -> re.Pattern[str]:
-    return re.compile("|".join(words))
+    # Inner groups do not capture, so that the combined scanner's named groups stay last.
+    return re.compile("|".join(re.sub(r"\((?!\?)", "(?:", w) for w in words))
 
 
 # R3.4-1 major emergencies, work-safety accidents, disasters, outbreaks.
@@ -420,6 +421,29 @@ class Judgement:
         return bool(self.category and self.category.startswith("R3.4"))
 
 
+_GROUPS = {
+    "E1": EMERGENCY_1,
+    "MASS": MASS,
+    "FALSE": FALSE_INFO,
+    "DANGER": DANGER,
+    "FIG": FIGURATIVE,
+    "LEADER": LEADER,
+    "MORAL": MORAL,
+    "IMAGE": IMAGE,
+    "COMPLAINT": COMPLAINT,
+    "POLICY": POLICY,
+    "DEMAND": DEMAND,
+    "OFF": IRRELEVANT,
+}
+SCAN_CHARS = 600  # cue words are looked for in the title and the opening
+
+
+def scan(text: str, limit: int = 3) -> dict[str, list[str]]:
+    """Cue words of every lexicon in the text's first SCAN_CHARS characters."""
+    head = text[:SCAN_CHARS]
+    return {k: _found(rx, head, limit) for k, rx in _GROUPS.items()}
+
+
 def _found(rx: re.Pattern[str], text: str, limit: int = 3) -> list[str]:
     out: list[str] = []
     for m in rx.finditer(text):
@@ -448,11 +472,12 @@ def judge(
     ``source`` is the platform, author and link (for R3.3-6); ``negativity`` is 0…1
     (1 = surely negative); ``rumor_risk`` the false-information model's probability.
     """
-    emerg = _found(EMERGENCY_1, text)
-    mass = _found(MASS, text)
-    false = _found(FALSE_INFO, text)
-    danger = _found(DANGER, text)
-    figurative = _found(FIGURATIVE, text)
+    cues = scan(text)
+    emerg = cues["E1"]
+    mass = cues["MASS"]
+    false = cues["FALSE"]
+    danger = cues["DANGER"]
+    figurative = cues["FIG"]
     # A figurative context cancels one weak cue but never several.
     if figurative and len(emerg) + len(danger) + len(mass) <= 1:
         emerg, danger, mass = [], [], []
@@ -474,27 +499,31 @@ def judge(
     if scores[best] >= 1.5:
         return _emergency(best, text, emerg, mass, false, danger)
 
-    if _found(LEADER, text, 1):
-        return Judgement("R3.3-7", "III", [f"R3.3-7 领导批示：文中有{_quote(_found(LEADER, text))}"])
+    if cues["LEADER"]:
+        return Judgement("R3.3-7", "III", [f"R3.3-7 领导批示：文中有{_quote(cues['LEADER'])}"])
     media = _found(MEDIA, source + " " + text[:120], 2)
     if media:
-        return Judgement("R3.3-6", "II", [f"R3.3-6 省级以上网络媒体监督曝光：来源或文中有{_quote(media)}"])
-    for cat, rx, sev, label in (
-        ("R3.3-5", MORAL, "III", "严重违背社会公德的民生事项"),
-        ("R3.3-3", IMAGE, "III", "引发媒体和公众关注、可能损害政府形象"),
-        ("R3.3-4", COMPLAINT, "IV", "对单位工作或工作人员的投诉举报"),
-        ("R3.3-1", POLICY, "IV", "对市重大政策决策的讨论和意见建议"),
+        return Judgement(
+            "R3.3-6", "II", [f"R3.3-6 省级以上网络媒体监督曝光：来源或文中有{_quote(media)}"]
+        )
+    for cat, group, sev, label in (
+        ("R3.3-5", "MORAL", "III", "严重违背社会公德的民生事项"),
+        ("R3.3-3", "IMAGE", "III", "引发媒体和公众关注、可能损害政府形象"),
+        ("R3.3-4", "COMPLAINT", "IV", "对单位工作或工作人员的投诉举报"),
+        ("R3.3-1", "POLICY", "IV", "对市重大政策决策的讨论和意见建议"),
     ):
-        words = _found(rx, text)
+        words = cues[group]
         if words:
             if heat >= 60 and sev == "IV":
                 sev = "III"
             return Judgement(cat, sev, [f"{cat} {label}：文中有{_quote(words)}"])
-    demand = _found(DEMAND, text)
-    off = _found(IRRELEVANT, text)
+    demand = cues["DEMAND"]
+    off = cues["OFF"]
     if demand and not (off and len(off) >= len(demand)):
         sev = "III" if heat >= 60 else "IV"
-        return Judgement("R3.3-2", sev, [f"R3.3-2 涉及群众切身利益的合理诉求：文中有{_quote(demand)}"])
+        return Judgement(
+            "R3.3-2", sev, [f"R3.3-2 涉及群众切身利益的合理诉求：文中有{_quote(demand)}"]
+        )
     if negativity >= 0.8 and not off and len(text) >= 20:
         return Judgement("R3.3-2", "IV", ["R3.3-2 涉及群众切身利益的合理诉求：情感明显负面"])
     return Judgement(None, None, ["无交办类别：未见诉求、投诉或突发事件用语"])

@@ -90,12 +90,17 @@ def taxonomy(data: Path) -> list[tuple[str, str, str]]:
     ]
 
 
-def sentiment_train(data: Path) -> list[tuple[str, int]]:
-    """ChnSentiCorp train, hotel and take-away reviews (1 = positive), less validation texts."""
+def sentiment_train(data: Path, *, extra_reviews: bool = False) -> list[tuple[str, int]]:
+    """ChnSentiCorp train (1 = positive), less validation texts.
+
+    ``extra_reviews`` adds the hotel and take-away reviews; measured, they lower the
+    validation accuracy (0.865 against 0.91), so the default leaves them out.
+    """
     cs = data / "chinese_sentiment"
     val_keys = {key(t) for t, _ in sentiment_validation(data)}
     rows = [(r["text"], int(r["label"])) for r in read_csv(cs / "chnsenticorp_train.csv")]
-    for name in ("ChnSentiCorp_htl_all.csv", "waimai_10k.csv"):
+    names = ("ChnSentiCorp_htl_all.csv", "waimai_10k.csv") if extra_reviews else ()
+    for name in names:
         rows += [(r["review"], int(r["label"])) for r in read_csv(cs / name)]
     return [(t, y) for t, y in rows if t and key(t) not in val_keys]
 

@@ -41,7 +41,12 @@ def per_class(gold: Sequence[Any], pred: Sequence[Any]) -> dict[str, Any]:
         rows[lab] = {"precision": prec, "recall": rec, "f1": f1, "support": tp + fn}
         f1s.append(f1)
     acc = sum(1 for g, p in zip(gold, pred, strict=True) if str(g) == str(p)) / max(1, len(gold))
-    return {"accuracy": acc, "macro_f1": float(np.mean(f1s)) if f1s else 0.0, "classes": rows, "n": len(gold)}
+    return {
+        "accuracy": acc,
+        "macro_f1": float(np.mean(f1s)) if f1s else 0.0,
+        "classes": rows,
+        "n": len(gold),
+    }
 
 
 def show(title: str, res: dict[str, Any], out: Printer) -> None:
@@ -78,7 +83,7 @@ def evaluate_sentiment(rows: list[tuple[str, int]], m: models.TextModels) -> dic
 
 
 def evaluate_rumor_cv(rows: list[tuple[str, int]], folds: int = 5) -> dict[str, Any]:
-    from .train import fit_binary
+    from .train import RUMOR_C, fit_binary
 
     rng = np.random.default_rng(20200101)
     idx = rng.permutation(len(rows))
@@ -89,7 +94,7 @@ def evaluate_rumor_cv(rows: list[tuple[str, int]], folds: int = 5) -> dict[str, 
         test_set = set(test_idx.tolist())
         train_rows = [rows[i] for i in idx if i not in test_set]
         lin = models.Linear.from_dict(
-            fit_binary([t for t, _ in train_rows], [y for _, y in train_rows])
+            fit_binary([t for t, _ in train_rows], [y for _, y in train_rows], c=RUMOR_C)
         )
         test_rows = [rows[i] for i in test_idx]
         d = lin.decision(text.counts(text.clean_batch([t for t, _ in test_rows])))[:, 0]
@@ -105,7 +110,9 @@ def evaluate_jsonl(path: Path, out: Printer) -> dict[str, Any]:
     res = analyze_records(recs)
     results: dict[str, Any] = {}
     if any(r.get("topic") for r in recs):
-        pairs = [(r["topic"], o.get("topic")) for r, o in zip(recs, res, strict=True) if r.get("topic")]
+        pairs = [
+            (r["topic"], o.get("topic")) for r, o in zip(recs, res, strict=True) if r.get("topic")
+        ]
         results["topic"] = per_class([g for g, _ in pairs], [p for _, p in pairs])
         show("topic", results["topic"], out)
     if any("category" in r for r in recs):
@@ -119,7 +126,9 @@ def evaluate_jsonl(path: Path, out: Printer) -> dict[str, Any]:
         rec = tp / max(1, sum(ge))
         prec = tp / max(1, sum(pe))
         results["emergency"] = {"recall": rec, "precision": prec, "n": sum(ge)}
-        out(f"emergency (R3.4): recall={rec:.4f} precision={prec:.4f} (n={sum(ge)}, flagged={sum(pe)})")
+        out(
+            f"emergency (R3.4): recall={rec:.4f} precision={prec:.4f} (n={sum(ge)}, flagged={sum(pe)})"
+        )
         missed = [r["id"] for r, g, p in zip(recs, ge, pe, strict=True) if g and not p]
         if missed:
             out(f"  missed: {', '.join(map(str, missed))}")
@@ -148,7 +157,9 @@ def evaluate_jsonl(path: Path, out: Printer) -> dict[str, Any]:
     return results
 
 
-def evaluate_file(path: Path, out: Printer = print, m: models.TextModels | None = None) -> dict[str, Any]:
+def evaluate_file(
+    path: Path, out: Printer = print, m: models.TextModels | None = None
+) -> dict[str, Any]:
     m = m or models.default_models()
     if path.suffix in {".jsonl", ".json"} or path.name.endswith(".jsonl.gz"):
         return evaluate_jsonl(path, out)

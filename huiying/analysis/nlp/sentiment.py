@@ -41,6 +41,7 @@ EMOTICONS = {
     "[偷笑]": 0.5,
     "[赞]": 1.0,
     "[good]": 1.0,
+    "[Good]": 1.0,
     "[鼓掌]": 0.8,
     "[爱你]": 0.9,
     "[心]": 0.8,
@@ -109,6 +110,7 @@ SLANG = {
     "凭什么": -0.8,
     "还我": -0.8,
     "yyds": 1.0,
+    "YYDS": 1.0,
     "绝绝子": 0.5,
     "点赞": 0.9,
     "给力": 1.0,
@@ -128,28 +130,38 @@ SLANG = {
     "为民": 0.5,
     "辛苦了": 0.8,
 }
-_CUES = {k.lower(): v for k, v in {**EMOTICONS, **EMOJI, **SLANG}.items()}
-_CUE_RE = re.compile("|".join(re.escape(k) for k in sorted(_CUES, key=len, reverse=True)), re.I)
-NEUTRAL_BAND = 0.3
-CUE_WEIGHT = 0.35
+_CUES = {**EMOTICONS, **EMOJI, **SLANG}
+_CUE_RE = re.compile("|".join(re.escape(k) for k in sorted(_CUES, key=len, reverse=True)))
+NEUTRAL_BAND = 0.45
+EMOTICON_WEIGHT = 0.6
+SLANG_WEIGHT = 0.8
 
 
 def scores(cleaned: list[str], positive_proba: np.ndarray) -> list[tuple[str, float]]:
-    """(label, score in −1…1) per text from the model's P(positive) and the cue lexicon."""
+    """(label, score in −1…1) per text from the model's P(positive) and the cue lexicon.
+
+    Emoticons and emoji are unambiguous and weigh most; slang words shift less, so that a
+    review the model reads confidently keeps its polarity.
+    """
     out: list[tuple[str, float]] = []
     for t, p in zip(cleaned, positive_proba.tolist(), strict=True):
-        model = 2.0 * p - 1.0
-        cues = [_CUES[m.group(0).lower()] for m in _CUE_RE.finditer(t)]
-        if cues:
-            lex = max(-1.0, min(1.0, sum(cues)))
-            s = 0.5 * model + 0.5 * lex if abs(lex) > 0 else model
-            s += CUE_WEIGHT * (1 if lex > 0 else -1 if lex < 0 else 0)
-        else:
-            # No opinion cue: trust the review-trained model only when it is confident.
-            s = model * (0.8 if len(t) >= 15 else 0.5)
-        s = max(-1.0, min(1.0, s))
         if not t:
-            s = 0.0
+            out.append(("neutral", 0.0))
+            continue
+        s = 2.0 * p - 1.0
+        if len(t) < 15:
+            s *= 0.6  # a very short text says little to a model trained on reviews
+        emo = slang = 0.0
+        for m in _CUE_RE.finditer(t):
+            w = m.group(0)
+            if w in SLANG:
+                slang += SLANG[w]
+            else:
+                emo += _CUES[w]
+        # Slang counts where the model hesitates; emoticons count always.
+        s += SLANG_WEIGHT * (1.0 - abs(s)) * max(-1.5, min(1.5, slang))
+        s += EMOTICON_WEIGHT * max(-1.5, min(1.5, emo))
+        s = round(max(-1.0, min(1.0, s)), 3)
         label = "negative" if s <= -NEUTRAL_BAND else "positive" if s >= NEUTRAL_BAND else "neutral"
-        out.append((label, round(s, 3)))
+        out.append((label, s))
     return out

@@ -97,7 +97,7 @@ def _bucket(x: np.ndarray, salt: np.uint64) -> np.ndarray:
 
 def _word_hashes(all_words: list[str]) -> list[int]:
     cache = _word_ids
-    missing = {w for w in all_words if w not in cache}
+    missing = set(all_words).difference(cache.keys())
     if len(cache) + len(missing) > 500_000:
         cache.clear()
         missing = set(all_words)
