@@ -162,11 +162,15 @@ def fit_topic(
     x = models.tfidf_rows(counts, idf, sublinear=False)
     clf = LinearSVC(C=0.5, class_weight="balanced")
     clf.fit(x, labels, sample_weight=np.asarray(weights))
+    coef, intercept = clf.coef_, clf.intercept_
+    if len(clf.classes_) == 2:  # one decision for two classes: one row per class
+        coef = np.vstack([-coef[0], coef[0]]) / 2.0
+        intercept = np.array([-intercept[0], intercept[0]]) / 2.0
     return {
         "classes": [str(c) for c in clf.classes_],
         "idf": idf.astype(np.float16),
-        "coef": clf.coef_.astype(np.float16),
-        "intercept": clf.intercept_.astype(np.float32),
+        "coef": coef.astype(np.float16),
+        "intercept": intercept.astype(np.float32),
         "temperature": TOPIC_TEMPERATURE,
         "sublinear": False,
     }
