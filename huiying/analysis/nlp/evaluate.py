@@ -103,11 +103,11 @@ def evaluate_rumor_cv(rows: list[tuple[str, int]], folds: int = 5) -> dict[str, 
     return per_class(gold, pred)
 
 
-def evaluate_jsonl(path: Path, out: Printer) -> dict[str, Any]:
+def evaluate_jsonl(path: Path, out: Printer, m: models.TextModels | None = None) -> dict[str, Any]:
     from ..pipeline import analyze_records
 
     recs = list(data.read_jsonl(path))
-    res = analyze_records(recs)
+    res = analyze_records(recs, models=m)
     results: dict[str, Any] = {}
     if any(r.get("topic") for r in recs):
         pairs = [
@@ -162,7 +162,7 @@ def evaluate_file(
 ) -> dict[str, Any]:
     m = m or models.default_models()
     if path.suffix in {".jsonl", ".json"} or path.name.endswith(".jsonl.gz"):
-        return evaluate_jsonl(path, out)
+        return evaluate_jsonl(path, out, m)
     cols = _columns(path)
     if "text_title_plus_detail" in cols:
         rows = [(r["text_title_plus_detail"], r["label_level1"]) for r in data.read_csv(path)]
