@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ CATEGORIES = {f"R3.3-{i}" for i in range(1, 8)} | {f"R3.4-{i}" for i in range(1,
 
 pytestmark = pytest.mark.django_db
 
-HOSTILE = [
+HOSTILE: list[dict[str, Any]] = [
     {"id": "empty", "content": ""},
     {"id": "long", "content": "崇川区小区门口积水严重，" * 9_000},
     {
