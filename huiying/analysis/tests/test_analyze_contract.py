@@ -124,6 +124,28 @@ def test_command_writes_one_line_per_input_line_in_order(tmp_path: Path) -> None
     assert out[6] == {"id": None, "error": "invalid UTF-8"}
 
 
+def test_worker_processes_keep_the_order_and_the_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(analyze, "CHUNK", 3)
+    texts = [
+        "崇川区燃气爆炸",
+        "海门区道路破损",
+        "",
+        "启东渔港脏乱差[怒]",
+        "网传南通封城",
+        "{bad",
+    ] * 3
+    data_in = "".join(
+        (json.dumps({"id": i, "content": t}, ensure_ascii=False) if t != "{bad" else t) + "\n"
+        for i, t in enumerate(texts)
+    ).encode("utf-8")
+    one, two = io.BytesIO(), io.BytesIO()
+    assert analyze.run(io.BytesIO(data_in), one, None, jobs=1) == len(texts)
+    assert analyze.run(io.BytesIO(data_in), two, None, jobs=2) == len(texts)
+    assert one.getvalue() == two.getvalue()
+    ids = [json.loads(line)["id"] for line in two.getvalue().decode().splitlines()]
+    assert ids == [i if t != "{bad" else None for i, t in enumerate(texts)]
+
+
 def test_progress_goes_to_stderr_for_long_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(analyze, "PROGRESS_EVERY", 3)
     monkeypatch.setattr(analyze, "CHUNK", 2)

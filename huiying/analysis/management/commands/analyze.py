@@ -67,7 +67,9 @@ def _warm() -> None:
 
     default_models()
     analyze_records([{"id": "warm", "content": "南通市崇川区"}])
-    connections.close_all()
+    # Children must not share the parent's database sockets (they open their own).
+    if not any(c.in_atomic_block for c in connections.all()):
+        connections.close_all()
 
 
 def run(
