@@ -177,6 +177,23 @@ def test_cli_reads_stdin_and_writes_stdout_without_shared_data(tmp_path: Path) -
     assert out["category"] == "R3.4-3"
 
 
+def test_missing_input_file_is_a_command_error(tmp_path: Path) -> None:
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="cannot read"):
+        call_command("analyze", "--in", str(tmp_path / "absent.jsonl"), "--out", "-")
+
+
+def test_files_in_and_out(tmp_path: Path) -> None:
+    from django.core.management import call_command
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "content": "小区电梯困人"}\n', encoding="utf-8")
+    call_command("analyze", "--in", str(src), "--out", str(tmp_path / "out.jsonl"))
+    [line] = (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()
+    check(json.loads(line))
+
+
 def test_nantong_fixture_emergency_targets() -> None:
     lines: list[str] = []
     res = evaluate_jsonl(FIXTURES / "nantong_posts.jsonl", lines.append)

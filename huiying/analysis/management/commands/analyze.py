@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
 from huiying.analysis.pipeline import analyze_records
@@ -139,8 +139,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        src = sys.stdin.buffer if opts["src"] == "-" else open(opts["src"], "rb")  # noqa: SIM115
-        dst = sys.stdout.buffer if opts["dst"] == "-" else open(opts["dst"], "wb")  # noqa: SIM115
+        try:
+            src = sys.stdin.buffer if opts["src"] == "-" else open(opts["src"], "rb")  # noqa: SIM115
+        except OSError as exc:
+            raise CommandError(f"cannot read {opts['src']}: {exc.strerror}") from exc
+        try:
+            dst = sys.stdout.buffer if opts["dst"] == "-" else open(opts["dst"], "wb")  # noqa: SIM115
+        except OSError as exc:
+            src.close()
+            raise CommandError(f"cannot write {opts['dst']}: {exc.strerror}") from exc
         try:
             run(src, dst, sys.stderr, quiet=opts["quiet"], jobs=max(1, opts["jobs"]))
         finally:
