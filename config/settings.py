@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "huiying.api",
     "huiying.demo",
     "huiying.worker",
+    "huiying.analysis",
 ]
 
 MIDDLEWARE = [
