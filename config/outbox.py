@@ -30,4 +30,14 @@ OUTBOX_CONSUMERS: dict[str, dict[str, object]] = {
         "topics": ["watch.matched"],
         "handler": "huiying.monitoring.consumers.watch_alerts",
     },
+    # New items are analysed, grouped into events and put on the triage desk (研判台).
+    "analysis.items": {
+        "topics": ["item.collected"],
+        "handler": "huiying.analysis.consumers.items_collected",
+    },
+    # What the monitor kept of a drafted proposal, as training data and the acceptance rate.
+    "analysis.proposals": {
+        "topics": ["assignment.submit", "assignment.withdraw"],
+        "handler": "huiying.analysis.consumers.proposal_settled",
+    },
 }

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "huiying.accounts",
     "huiying.monitoring",
     "huiying.cases",
+    "huiying.analysis",
     "huiying.api",
     "huiying.demo",
     "huiying.worker",
