@@ -68,7 +68,8 @@ def standin(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def source(code: str = "weibo") -> Source:
     return Source.objects.get_or_create(
-        code=code, defaults={"name": code, "kind": Source.Kind.MANUAL, "platform": "微博"}
+        code=code,
+        defaults={"name": f"微博 {len(code)}", "kind": Source.Kind.MANUAL, "platform": "微博"},
     )[0]
 
 
