@@ -28,10 +28,10 @@ from huiying.monitoring.models import Item, KeywordRule
 PER_PAGE = 30
 
 
-def triage_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def triage_required(view: Callable[..., Any]) -> Callable[..., HttpResponse]:
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if not selectors.may_triage(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -163,12 +163,12 @@ def desk_action(request: HttpRequest) -> HttpResponse:
             return redirect("analysis:event", pk=target.pk)
     elif action == "irrelevant":
         for event in chosen:
+
+            def mark(e: Event = event) -> Event:
+                return services.event_mark_irrelevant(event=e, actor=request.user)
+
             if (
-                _done(
-                    request,
-                    lambda e=event: services.event_mark_irrelevant(event=e, actor=request.user),
-                    _("已标记为无需处置：%(title)s") % {"title": event.title[:40]},
-                )
+                _done(request, mark, _("已标记为无需处置：%(title)s") % {"title": event.title[:40]})
                 is None
             ):
                 break
@@ -225,7 +225,7 @@ def item_draft(request: HttpRequest, pk: int) -> HttpResponse:
     analysis = get_object_or_404(ItemAnalysis.objects.select_related("item", "event"), item_id=pk)
     if (
         analysis.event is not None
-        and not selectors.events_for(request.user).filter(pk=analysis.event_id).exists()
+        and not selectors.events_for(request.user).filter(pk=analysis.event.pk).exists()
     ):
         raise PermissionDenied
     forms = _done(
