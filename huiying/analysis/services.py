@@ -48,7 +48,10 @@ def _bigrams(text: str) -> set[str]:
 
 def similarity(a: str, b: str) -> float:
     """Character-bigram overlap (Jaccard) of two Chinese texts, 0…1."""
-    x, y = _bigrams(a[:2000]), _bigrams(b[:2000])
+    return _jaccard(_bigrams(a[:2000]), _bigrams(b[:2000]))
+
+
+def _jaccard(x: set[str], y: set[str]) -> float:
     if not x or not y:
         return 0.0
     return len(x & y) / len(x | y)
@@ -150,6 +153,8 @@ class _Grouper:
         self.created = 0
         self.joined = 0
         self._candidates: list[Event] | None = None
+        self._grams: dict[int, set[str]] = {}  # each candidate's sample, cut once per batch
+        self.placed: list[ItemAnalysis] = []
 
     def candidates(self, at: dt.datetime) -> list[Event]:
         if self._candidates is None:
@@ -190,14 +195,15 @@ class _Grouper:
         else:
             self.joined += 1
         row.event = event
-        row.save(update_fields=["event"])
+        self.placed.append(row)
         _absorb(event, row)
+        self._grams.pop(event.pk, None)
         self.touched[event.pk] = event
 
     def best_match(self, row: ItemAnalysis) -> Event | None:
         item = row.item
         at = _when(item)
-        text = _text(item)
+        grams = _bigrams(_text(item)[:2000])
         places = set(row.places)
         best: tuple[float, Event | None] = (0.0, None)
         for event in self.candidates(at):
@@ -206,8 +212,12 @@ class _Grouper:
             same_kind = bool(row.category and row.category == event.category) or bool(
                 row.topic and row.topic == event.topic
             )
-            sim = similarity(text, event.sample)
             shared_place = bool(places & set(event.places))
+            if not (same_kind or shared_place):
+                continue  # another matter in another place: never the same incident
+            if event.pk not in self._grams:
+                self._grams[event.pk] = _bigrams(event.sample[:2000])
+            sim = _jaccard(grams, self._grams[event.pk])
             if same_kind and shared_place:
                 ok = sim >= 0.08
             elif same_kind and not (places and event.places):
@@ -219,6 +229,7 @@ class _Grouper:
         return best[1]
 
     def finish(self) -> int:
+        ItemAnalysis.objects.bulk_update(self.placed, ["event"], batch_size=500)
         alerts = 0
         for event in self.touched.values():
             refresh_event(event)
@@ -252,9 +263,34 @@ def _gravity(a: ItemAnalysis) -> tuple[int, int, float, float]:
     )
 
 
+REFRESH_FIELDS = (
+    "item_id",
+    "event_id",
+    "topic",
+    "category",
+    "severity",
+    "heat",
+    "sentiment_score",
+    "places",
+    "unit_codes",
+    "reasons",
+    "item__id",
+    "item__title",
+    "item__posted_at",
+    "item__published_at",
+    "item__captured_at",
+    "item__duplicate_of_id",
+)
+
+
 def refresh_event(event: Event) -> Event:
     """Recompute an event's proposal and ranking keys from its items (the gravest item leads)."""
-    rows = list(ItemAnalysis.objects.filter(event=event).select_related("item").order_by("item_id"))
+    rows = list(
+        ItemAnalysis.objects.filter(event=event)
+        .select_related("item")
+        .only(*REFRESH_FIELDS)
+        .order_by("item_id")
+    )
     if not rows:
         event.item_count = 0
         event.save(update_fields=["item_count"])
@@ -277,10 +313,15 @@ def refresh_event(event: Event) -> Event:
     event.reasons = list(lead.reasons)
     originals = [r for r in rows if r.item.duplicate_of_id is None] or rows
     first = min(originals, key=lambda r: (_when(r.item), r.item_id))
-    event.title = (first.item.title or (first.item.text_simplified or first.item.text)[:60])[
-        :300
-    ] or event.title
-    event.sample = " ".join(_text(r.item) for r in originals[:5])[:SAMPLE_CHARS]
+    texts = {
+        i.pk: i
+        for i in Item.objects.filter(
+            pk__in=[first.item_id, *[r.item_id for r in originals[:5]]]
+        ).only("title", "text", "text_simplified")
+    }
+    head = texts[first.item_id]
+    event.title = (head.title or (head.text_simplified or head.text)[:60])[:300] or event.title
+    event.sample = " ".join(_text(texts[r.item_id]) for r in originals[:5])[:SAMPLE_CHARS]
     units = {u.code: u for u in Unit.objects.filter(code__in=event.unit_codes, is_active=True)}
     ordered = [units[c] for c in event.unit_codes if c in units]
     event.lead_unit = ordered[0] if ordered else None
