@@ -1,0 +1,1 @@
+"""研判 analysis: text models, routing and the triage desk."""

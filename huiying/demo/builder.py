@@ -103,6 +103,12 @@ def import_directory(path: Path) -> None:
         return
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     directory_import(data=data, actor=None, prune=False)
+    # The gazetteer beside the directory (nantong.yaml -> nantong_places.yaml), for routing.
+    places = path.with_name(f"{path.stem}_places{path.suffix}")
+    if places.exists():
+        from huiying.orgs.gazetteer import gazetteer_import
+
+        gazetteer_import(data=yaml.safe_load(places.read_text(encoding="utf-8")), actor=None)
 
 
 def create_people(units: dict[str, Unit]) -> dict[str, Any]:

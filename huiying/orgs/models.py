@@ -104,3 +104,43 @@ class Membership(ChoiceLabelsMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.unit} · {self.get_role_display()}"
+
+
+class Place(ChoiceLabelsMixin, models.Model):
+    """A gazetteer entry: a place name and the unit whose territory it lies in (R1.2, R12).
+
+    Loaded from a YAML file beside the directory (huiying/orgs/data/nantong_places.yaml) by
+    ``huiying directory import``; routing reads it with the units' own ``places``.
+    """
+
+    class Kind(models.TextChoices):
+        DISTRICT = "district", _("县（市）区")
+        ZONE = "zone", _("功能区")
+        TOWN = "town", _("镇")
+        STREET = "street", _("街道")
+        COMMUNITY = "community", _("社区、村")
+        ROAD = "road", _("道路、桥梁")
+        SITE = "site", _("地标、场所")
+        OTHER = "other", _("其他")
+
+    name = models.CharField(_("地名"), max_length=100)
+    aliases = models.JSONField(_("别名"), default=list, blank=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.OTHER)
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("所属单位"),
+        on_delete=models.CASCADE,
+        related_name="gazetteer",
+        help_text=_("地名所在辖区的单位（县区、功能区、镇街或市政府）"),
+    )
+
+    class Meta:
+        verbose_name = _("地名")
+        verbose_name_plural = _("地名库")
+        ordering: ClassVar[list[str]] = ["unit__path", "name"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["name", "unit"], name="uniq_place_name_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

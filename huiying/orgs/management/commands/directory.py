@@ -1,7 +1,8 @@
 """`huiying directory import FILE [--prune] [--dry-run]` and `huiying directory export [FILE]`.
 
 The unit directory is a YAML file (format: huiying/orgs/data/nantong.yaml); another city
-writes its own and imports it, without touching code (R12).
+writes its own and imports it, without touching code (R12). The gazetteer (places: ..., format:
+huiying/orgs/data/nantong_places.yaml) is imported the same way, in its own file or the same.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.db import transaction
 
 from huiying.common.errors import InvalidInput
 from huiying.common.management.commands._database import require_database
+from huiying.orgs.gazetteer import gazetteer_import
 from huiying.orgs.services import ImportSummary, directory_export, directory_import
 
 EXPORT_HEADER = (
@@ -67,19 +69,29 @@ class Command(BaseCommand):
 
     def _import(self, path: Path, *, prune: bool, dry: bool) -> None:
         data = read_directory_file(path)
+        # A file may hold units, a gazetteer (places: ...), or both; units first.
+        places = data.pop("places", None) if isinstance(data, dict) else None
+        only_places = places is not None and not data
         try:
             with transaction.atomic():
-                summary = directory_import(data=data, prune=prune)
+                summary = None if only_places else directory_import(data=data, prune=prune)
+                if places is not None:
+                    gazetteer_import(data={"places": places})
                 if dry:
-                    raise _DryRun(summary)
+                    raise _DryRun(summary or ImportSummary(0, 0, 0))
         except _DryRun as rolled_back:
-            summary = rolled_back.summary
+            summary = None if only_places else rolled_back.summary
         except InvalidInput as exc:
             raise CommandError(exc.message) from exc
         prefix = "试导入（未写入）" if dry else "单位目录已导入"
-        self.stdout.write(
-            f"{prefix}：新增 {summary.created}，更新 {summary.updated}，停用 {summary.deactivated}"
-        )
+        if summary is not None:
+            self.stdout.write(
+                f"{prefix}：新增 {summary.created}，更新 {summary.updated}，"
+                f"停用 {summary.deactivated}"
+            )
+        if places is not None:
+            prefix = "试导入地名库（未写入）" if dry else "地名库已导入"
+            self.stdout.write(f"{prefix}：{len(places)} 个地名")
 
     def _export(self, file: str | None) -> None:
         text = dump_directory(directory_export())
