@@ -54,3 +54,25 @@ def test_demo_sites_fill_the_desk(city: Any) -> None:
     outbox.drain("analysis.items")
     assert ItemAnalysis.objects.count() > 0
     assert Event.objects.filter(status=Event.Status.NEW).count() >= 3
+
+
+def test_an_emergency_is_alerted_once_and_drafted_on_the_real_pipeline(city: Any) -> None:
+    from huiying.analysis import services
+    from huiying.common.models import OutboxEvent
+
+    items = collect(
+        post("海门区某小区高层住宅突发火灾，浓烟滚滚，多名居民被困", likes=30),
+        post("海门区小区火灾现场，高层住宅浓烟，居民被困等待救援", likes=3),
+    )
+    fire = ItemAnalysis.objects.get(item=items[0]).event
+    assert fire is not None and fire.is_emergency
+    assert (
+        OutboxEvent.objects.filter(topic="notify.request").count()
+        == Event.objects.filter(alerted_at__isnull=False).count()
+    )
+    alerts = OutboxEvent.objects.filter(topic="notify.request", aggregate_id=str(fire.pk))
+    assert alerts.count() == 1 and alerts.get().payload["urgent"] is True
+    if fire.lead_unit is not None:  # routing placed it in the test city's directory
+        forms = services.event_draft(event=fire, actor=city.monitor)
+        assert forms[0].unit == fire.lead_unit
+        assert all(s.item_id for s in forms[0].source_items.all())
