@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -146,9 +146,9 @@ def desk_action(request: HttpRequest) -> HttpResponse:
         if not selectors.may_act_on(request.user, event):
             raise PermissionDenied
     action = request.POST.get("action", "")
-    back = reverse("analysis:desk") + (
-        "?" + request.POST.get("back", "") if request.POST.get("back") else ""
-    )
+    # Back to the same filters: the query string re-encoded, so nothing but parameters passes.
+    kept = QueryDict(request.POST.get("back", "")[:1000]).urlencode()
+    back = reverse("analysis:desk") + (f"?{kept}" if kept else "")
     if not chosen:
         messages.error(request, _("请先勾选事件。"))
         return redirect(back)

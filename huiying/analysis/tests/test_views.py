@@ -133,3 +133,13 @@ def test_pages_have_no_english_words(city: Any, scores: Any) -> None:
         text = re.sub(r"<[^>]+>", " ", main)
         words = {w for w in re.findall(r"[A-Za-z]{4,}", text)}
         assert not words - {"JSONL"}, (url, words)
+
+
+def test_back_to_the_filters_keeps_only_parameters(city: Any, scores: Any) -> None:
+    (a,) = collect(post(NOISE_1))
+    r = _client(city.monitor).post(
+        "/triage/act/",
+        {"action": "irrelevant", "event": [_event(a).pk], "back": "place=崇川\r\nX-Evil: 1"},
+    )
+    assert r.status_code == 302
+    assert r["Location"].startswith("/triage/?place=") and "\n" not in r["Location"]
