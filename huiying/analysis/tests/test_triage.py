@@ -281,3 +281,31 @@ def test_item_draft_uses_the_items_own_proposal(city: Any, scores: Any) -> None:
     forms = services.item_draft(item=b, actor=city.monitor)
     assert [s.item_id for s in forms[0].source_items.all()] == [b.pk]
     assert forms[0].unit == city.district
+
+
+def test_severity_one_or_two_alerts_even_outside_the_emergency_classes(
+    city: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huiying.analysis.tests.support import standin
+
+    def graver(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = standin(records)
+        for r in out:
+            r["severity"] = "I"  # e.g. a complaint about a school that the model rates Ⅰ
+        return out
+
+    monkeypatch.setattr("huiying.analysis.engine.analyze", graver)
+    (item,) = collect(post(SCHOOL))
+    event = _event(item)
+    assert not event.is_emergency and event.severity == Severity.I
+    assert OutboxEvent.objects.filter(topic="notify.request").count() == 1
+
+
+def test_the_monitoring_item_page_links_to_its_analysis(city: Any, scores: Any) -> None:
+    from django.test import Client
+
+    (item,) = collect(post(NOISE_1))
+    c = Client()
+    c.force_login(city.monitor)
+    html = c.get(f"/monitoring/items/{item.pk}/").content.decode()
+    assert f"/triage/items/{item.pk}/" in html
