@@ -230,12 +230,8 @@ class _Grouper:
 
     def finish(self) -> int:
         ItemAnalysis.objects.bulk_update(self.placed, ["event"], batch_size=500)
-        alerts = 0
-        for event in self.touched.values():
-            refresh_event(event)
-            if _alert(event):
-                alerts += 1
-        return alerts
+        refresh_events(list(self.touched.values()))
+        return sum(1 for event in self.touched.values() if _alert(event))
 
 
 def _live(event: Event) -> Event:
@@ -285,49 +281,101 @@ REFRESH_FIELDS = (
 
 def refresh_event(event: Event) -> Event:
     """Recompute an event's proposal and ranking keys from its items (the gravest item leads)."""
-    rows = list(
-        ItemAnalysis.objects.filter(event=event)
+    refresh_events([event])
+    return event
+
+
+EVENT_FIELDS = [
+    "item_count",
+    "first_at",
+    "last_at",
+    "topic",
+    "category",
+    "severity",
+    "is_emergency",
+    "severity_rank",
+    "heat",
+    "negativity",
+    "places",
+    "place_text",
+    "unit_codes",
+    "reasons",
+    "title",
+    "sample",
+    "lead_unit",
+]
+
+
+def refresh_events(events: Sequence[Event]) -> None:
+    """``refresh_event`` for many events with a handful of queries (a batch touches many)."""
+    if not events:
+        return
+    by_event: dict[int, list[ItemAnalysis]] = {e.pk: [] for e in events}
+    for row in (
+        ItemAnalysis.objects.filter(event_id__in=list(by_event))
         .select_related("item")
         .only(*REFRESH_FIELDS)
         .order_by("item_id")
-    )
-    if not rows:
-        event.item_count = 0
-        event.save(update_fields=["item_count"])
-        return event
-    rows.sort(key=_gravity)
-    lead = rows[0]
-    times = [_when(r.item) for r in rows]
-    event.item_count = len(rows)
-    event.first_at, event.last_at = min(times), max(times)
-    event.topic = lead.topic
-    event.category = lead.category or next((r.category for r in rows if r.category), "")
-    event.severity = lead.severity
-    event.is_emergency = codes.is_emergency(event.category)
-    event.severity_rank = codes.SEVERITY_RANK.get(event.severity, 5)
-    event.heat = round(sum(r.heat for r in rows), 3)
-    event.negativity = round(max(0.0, -min(r.sentiment_score for r in rows)), 3)
-    event.places = list(dict.fromkeys(p for r in rows for p in r.places))[:30]
-    event.place_text = " ".join(event.places)[:500]
-    event.unit_codes = list(lead.unit_codes)
-    event.reasons = list(lead.reasons)
-    originals = [r for r in rows if r.item.duplicate_of_id is None] or rows
-    first = min(originals, key=lambda r: (_when(r.item), r.item_id))
+    ):
+        by_event[row.event_id].append(row)  # type: ignore[index]
+    heads: dict[int, tuple[int, list[int]]] = {}
+    wanted: set[int] = set()
+    for event in events:
+        rows = by_event[event.pk]
+        if not rows:
+            event.item_count = 0
+            continue
+        rows.sort(key=_gravity)
+        lead = rows[0]
+        times = [_when(r.item) for r in rows]
+        event.item_count = len(rows)
+        event.first_at, event.last_at = min(times), max(times)
+        event.topic = lead.topic
+        event.category = lead.category or next((r.category for r in rows if r.category), "")
+        event.severity = lead.severity
+        event.is_emergency = codes.is_emergency(event.category)
+        event.severity_rank = codes.SEVERITY_RANK.get(event.severity, 5)
+        event.heat = round(sum(r.heat for r in rows), 3)
+        event.negativity = round(max(0.0, -min(r.sentiment_score for r in rows)), 3)
+        event.places = list(dict.fromkeys(p for r in rows for p in r.places))[:30]
+        event.place_text = " ".join(event.places)[:500]
+        event.unit_codes = list(lead.unit_codes)
+        event.reasons = list(lead.reasons)
+        originals = [r for r in rows if r.item.duplicate_of_id is None] or rows
+        first = min(originals, key=lambda r: (_when(r.item), r.item_id))
+        sample = [r.item_id for r in originals[:5]]
+        heads[event.pk] = (first.item_id, sample)
+        wanted.update([first.item_id, *sample])
     texts = {
-        i.pk: i
-        for i in Item.objects.filter(
-            pk__in=[first.item_id, *[r.item_id for r in originals[:5]]]
-        ).only("title", "text", "text_simplified")
+        i.pk: i for i in Item.objects.filter(pk__in=wanted).only("title", "text", "text_simplified")
     }
-    head = texts[first.item_id]
-    event.title = (head.title or (head.text_simplified or head.text)[:60])[:300] or event.title
-    event.sample = " ".join(_text(texts[r.item_id]) for r in originals[:5])[:SAMPLE_CHARS]
-    units = {u.code: u for u in Unit.objects.filter(code__in=event.unit_codes, is_active=True)}
-    ordered = [units[c] for c in event.unit_codes if c in units]
-    event.lead_unit = ordered[0] if ordered else None
-    event.save()
-    event.units.set(ordered)
-    return event
+    codes_all = {c for e in events for c in e.unit_codes}
+    units = {u.code: u for u in Unit.objects.filter(code__in=codes_all, is_active=True)}
+    through = Event.units.through
+    current: dict[int, set[int]] = {e.pk: set() for e in events}
+    for event_id, unit_id in through.objects.filter(event_id__in=list(current)).values_list(
+        "event_id", "unit_id"
+    ):
+        current[event_id].add(unit_id)
+    stale: list[int] = []
+    links = []
+    for event in events:
+        if event.pk in heads:
+            head_id, sample = heads[event.pk]
+            head = texts[head_id]
+            event.title = (head.title or (head.text_simplified or head.text)[:60])[
+                :300
+            ] or event.title
+            event.sample = " ".join(_text(texts[i]) for i in sample)[:SAMPLE_CHARS]
+        ordered = [units[c] for c in dict.fromkeys(event.unit_codes) if c in units]
+        event.lead_unit = ordered[0] if ordered else None
+        if {u.pk for u in ordered} != current[event.pk]:
+            stale.append(event.pk)
+            links += [through(event_id=event.pk, unit_id=u.pk) for u in ordered]
+    Event.objects.bulk_update(list(events), EVENT_FIELDS, batch_size=200)
+    if stale:
+        through.objects.filter(event_id__in=stale).delete()
+        through.objects.bulk_create(links)
 
 
 def _alert(event: Event) -> bool:
