@@ -64,6 +64,16 @@ def _fresh_calendar() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_routing_directory() -> Iterator[None]:
+    """Routing caches the directory snapshot; each test starts from its own database."""
+    from huiying.analysis.routing import invalidate
+
+    invalidate()
+    yield
+    invalidate()
+
+
+@pytest.fixture(autouse=True)
 def _own_checkpoint_file(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Each test writes audit checkpoints to a file of its own: another test's checkpoints
     would be, for this test's database, a chain whose tail was deleted."""

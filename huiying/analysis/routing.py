@@ -172,8 +172,9 @@ def _unit_rows_from_db() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     from huiying.orgs.models import Place as PlaceRow
     from huiying.orgs.models import Unit
 
-    units = list(
-        Unit.objects.filter(is_active=True)
+    units: list[dict[str, Any]] = [
+        dict(row)
+        for row in Unit.objects.filter(is_active=True)
         .order_by("path")
         .values(
             "code",
@@ -187,12 +188,13 @@ def _unit_rows_from_db() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             "sort_order",
             "path",
         )
-    )
-    places = list(
-        PlaceRow.objects.filter(unit__is_active=True)
+    ]
+    places: list[dict[str, Any]] = [
+        dict(row)
+        for row in PlaceRow.objects.filter(unit__is_active=True)
         .order_by("pk")
         .values("name", "aliases", "kind", "unit__code")
-    )
+    ]
     return units, places
 
 
@@ -427,6 +429,11 @@ def invalidate() -> None:
     _cache.clear()
 
 
+def jurisdiction_of(code: str) -> str | None:
+    """The district/county/zone a unit belongs to (itself for one), the city root, or None."""
+    return snapshot().jurisdiction.get(code)
+
+
 # --- places ------------------------------------------------------------------------------------
 
 
@@ -570,7 +577,8 @@ def route(
         for p in places[:8]:
             owner = snap.units[p.jurisdiction]
             label = owner.short_name or owner.name
-            shown.append(p.name if p.name in (label, owner.name) else f"{p.name}（{label}）")
+            plain = p.jurisdiction == snap.root or p.name in (label, owner.name)
+            shown.append(p.name if plain else f"{p.name}（{label}）")
         reasons.append("识别到地名：" + "、".join(shown) + "。")
 
     hits = _keyword_hits(full, len(title) + 1 if title else 0, snap)
@@ -593,16 +601,22 @@ def route(
             basis = "、".join(parts) or "职能"
             reasons.append(f"谁主管谁负责：{basis}属于{snap.name(code)}的职能，{role}。")
 
+    # Departments of a district named in the text itself (崇川城管局), by district.
+    named_local: dict[str, list[str]] = {}
+    for code, local_words in local_scores.words.items():
+        if any(snap.explicit_owners.get(w) == code for w in local_words):
+            named_local.setdefault(snap.jurisdiction[code], []).append(code)
+
     units: list[str]
     rule: str
     if not departments:
         office = snap.government_office
         if len(districts) == 1:
             rule = "R1.2"
-            units = [districts[0]]
+            units = [districts[0], *named_local.get(districts[0], [])]
             reasons.append(
                 f"R1.2 属地管理：事项发生在{snap.name(districts[0])}辖区，由其负责并明确回应主体；"
-                "未识别到职能对口的部门。"
+                "未识别到职能对口的市级部门。"
             )
         else:
             rule = "R1.5"
@@ -613,7 +627,7 @@ def route(
                 f"R1.5 未识别到职能对口的部门{where}：由{snap.name(office) if office else '政府办公室'}"
                 "组织协调、明确责任单位。"
             )
-    elif policy and (not districts or citywide_words or category == POLICY_CATEGORY):
+    elif policy:
         rule = "R1.1"
         units = departments + districts
         why = f"（词语{_quote(policy_words[:4])}）" if policy_words else ""
@@ -631,20 +645,15 @@ def route(
         rule = "R1.2"
         district = districts[0]
         # A department of the district named in the text first, then the competent ones.
-        co = [
-            c
-            for c, words in local_scores.words.items()
-            if snap.jurisdiction[c] == district
-            and any(snap.explicit_owners.get(w) == c for w in words)
-        ]
+        co = list(named_local.get(district, []))
         for code in departments:
             equivalent = _local_equivalent(code, district, city_scores, local_scores, snap)
             if equivalent not in co:
                 co.append(equivalent)
         units = [district, *co]
-        where = [p.name for p in places if p.jurisdiction == district][:4]
+        named = [p.name for p in places if p.jurisdiction == district][:4]
         reasons.append(
-            f"R1.2 属地管理：事项只涉及{snap.name(district)}一地（地名{_quote(where)}），"
+            f"R1.2 属地管理：事项只涉及{snap.name(district)}一地（地名{_quote(named)}），"
             f"由{snap.name(district)}负责并明确回应主体。"
         )
         for code in co:
@@ -666,8 +675,8 @@ def route(
         rule = "R1.1"
         units = list(departments)
         reasons.append(
-            f"未识别到具体县（市）区：按谁主管谁负责，由市级主管部门{snap.name(departments[0])}"
-            "作为回应主体。"
+            f"R1.1 市级主管：未识别到具体县（市）区，按谁主管谁负责，由市级主管部门"
+            f"{snap.name(departments[0])}作为回应主体。"
         )
         competence_reason(departments[:1], "牵头")
         competence_reason(departments[1:], "协办")
@@ -680,6 +689,5 @@ def route(
             f"R1.4 跨部门：事项涉及{_names(departments, snap)}的职能，"
             f"由{snap.name(departments[0])}牵头，其余协办，统一口径回应。"
         )
-    seen: set[str] = set()
-    units = [u for u in units if not (u in seen or seen.add(u))]  # type: ignore[func-returns-value]
+    units = list(dict.fromkeys(units))  # each unit once, in order
     return Routing(places=[p.name for p in places], units=units, reasons=reasons, rule=rule)

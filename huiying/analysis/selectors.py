@@ -252,6 +252,7 @@ def corrections_jsonl() -> Iterator[str]:
             "category": final.get("category"),
             "severity": final.get("severity"),
             "units": final.get("units", []),
+            "lead_unit": (final.get("units") or [None])[0],
             "topic": final.get("topic") or c.proposed.get("topic"),
             "accepted": c.accepted,
             "proposed": c.proposed,

@@ -825,14 +825,17 @@ def proposal_settle(*, assignment_id: int, withdrawn: bool = False) -> Proposal 
             for i in form.source_items.order_by("pk").values_list("item_id", flat=True)
             if i is not None
         ]
+        topics = dict(
+            ItemAnalysis.objects.filter(item_id__in=item_ids).values_list("item_id", "topic")
+        )
         for item_id in item_ids:
             Correction.objects.update_or_create(
                 item_id=item_id,
                 proposal=proposal,
                 defaults={
                     "kind": Correction.Kind.FORM,
-                    "proposed": proposed,
-                    "final": settled,
+                    "proposed": {**proposed, "topic": topics.get(item_id, "")},
+                    "final": {**settled, "topic": topics.get(item_id, "")},
                     "accepted": proposed == settled,
                     "recorded_by": form.drafter,
                     "recorded_at": now,

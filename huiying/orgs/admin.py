@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from huiying.common.errors import DomainError
-from huiying.orgs.models import Membership, Unit
+from huiying.orgs.models import Membership, Place, Unit
 from huiying.orgs.selectors import INDENT, path_ordering
 from huiying.orgs.services import (
     UNIT_FIELDS,
@@ -225,4 +225,27 @@ class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         membership_save(membership=obj, actor=request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Membership | None = None) -> bool:
+        return False
+
+
+@admin.register(Place)
+class PlaceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The gazetteer, read-only here: it is data, loaded with ``huiying directory import``."""
+
+    list_display = ("name", "kind", "unit", "alias_list")
+    list_filter = ("kind",)
+    search_fields = ("name", "unit__name")
+    list_select_related = ("unit",)
+
+    @admin.display(description=_("别名"))
+    def alias_list(self, obj: Place) -> str:
+        return "、".join(obj.aliases)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

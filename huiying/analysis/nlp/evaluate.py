@@ -103,11 +103,11 @@ def evaluate_rumor_cv(rows: list[tuple[str, int]], folds: int = 5) -> dict[str, 
     return per_class(gold, pred)
 
 
-def evaluate_jsonl(path: Path, out: Printer) -> dict[str, Any]:
+def evaluate_jsonl(path: Path, out: Printer, m: models.TextModels | None = None) -> dict[str, Any]:
     from ..pipeline import analyze_records
 
     recs = list(data.read_jsonl(path))
-    res = analyze_records(recs)
+    res = analyze_records(recs, models=m)
     results: dict[str, Any] = {}
     if any(r.get("topic") for r in recs):
         pairs = [
@@ -116,8 +116,8 @@ def evaluate_jsonl(path: Path, out: Printer) -> dict[str, Any]:
         results["topic"] = per_class([g for g, _ in pairs], [p for _, p in pairs])
         show("topic", results["topic"], out)
     if any("category" in r for r in recs):
-        gold = [r.get("category") or "none" for r in recs]
-        pred = [o.get("category") or "none" for o in res]
+        gold = [str(r.get("category") or "none") for r in recs]
+        pred = [str(o.get("category") or "none") for o in res]
         results["category"] = per_class(gold, pred)
         show("category", results["category"], out)
         ge = [g.startswith("R3.4") for g in gold]
@@ -133,8 +133,8 @@ def evaluate_jsonl(path: Path, out: Printer) -> dict[str, Any]:
         if missed:
             out(f"  missed: {', '.join(map(str, missed))}")
     if any("severity" in r for r in recs):
-        gold = [r.get("severity") or "none" for r in recs]
-        pred = [o.get("severity") or "none" for o in res]
+        gold = [str(r.get("severity") or "none") for r in recs]
+        pred = [str(o.get("severity") or "none") for o in res]
         results["severity"] = per_class(gold, pred)
         out(f"severity: accuracy={results['severity']['accuracy']:.4f}")
     if any(r.get("sentiment") for r in recs):
@@ -162,7 +162,7 @@ def evaluate_file(
 ) -> dict[str, Any]:
     m = m or models.default_models()
     if path.suffix in {".jsonl", ".json"} or path.name.endswith(".jsonl.gz"):
-        return evaluate_jsonl(path, out)
+        return evaluate_jsonl(path, out, m)
     cols = _columns(path)
     if "text_title_plus_detail" in cols:
         rows = [(r["text_title_plus_detail"], r["label_level1"]) for r in data.read_csv(path)]
@@ -180,8 +180,8 @@ def evaluate_file(
         return {"rumor": res}
     if "label" in cols and ("text" in cols or "review" in cols):
         col = "text" if "text" in cols else "review"
-        rows = [(r[col], int(r["label"])) for r in data.read_csv(path) if r[col]]
-        res = evaluate_sentiment(rows, m)
+        labelled = [(r[col], int(r["label"])) for r in data.read_csv(path) if r[col]]
+        res = evaluate_sentiment(labelled, m)
         show(f"sentiment ({path.name}; 1 = positive)", res, out)
         return {"sentiment": res}
     raise ValueError(f"unrecognised file: columns {cols[:8]}")

@@ -57,13 +57,22 @@ class Linear:
         )
 
     def features(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
-        x = counts.copy()
+        """(sublinear) tf × idf, each row scaled to unit length, on the CSR arrays directly."""
+        data = counts.data.astype(np.float32, copy=True)
         if self.sublinear:
-            x.data = 1.0 + np.log(x.data)
-        x = x.multiply(self.idf).tocsr()
-        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+            data = 1.0 + np.log(data)
+        data *= self.idf[counts.indices]
+        lengths = np.diff(counts.indptr)
+        sq = np.zeros(len(lengths), dtype=np.float32)
+        nonempty = lengths > 0
+        if data.size:
+            sq[nonempty] = np.add.reduceat(data * data, counts.indptr[:-1][nonempty])
+        norms = np.sqrt(sq)
         norms[norms == 0] = 1.0
-        return sparse.diags(1.0 / norms).dot(x).tocsr()
+        data /= np.repeat(norms, lengths)
+        return sparse.csr_matrix(
+            (data, counts.indices, counts.indptr), shape=counts.shape, copy=False
+        )
 
     def decision(self, counts: sparse.csr_matrix) -> np.ndarray:
         return np.asarray(self.features(counts) @ self.coef) + self.intercept

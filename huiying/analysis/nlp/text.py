@@ -97,13 +97,18 @@ def _bucket(x: np.ndarray, salt: np.uint64) -> np.ndarray:
 
 def _word_hashes(all_words: list[str]) -> list[int]:
     cache = _word_ids
-    missing = set(all_words).difference(cache.keys())
-    if len(cache) + len(missing) > 500_000:
-        cache.clear()
-        missing = set(all_words)
-    for w in missing:
-        cache[w] = zlib.crc32(w.encode("utf-8"))
-    return list(map(cache.__getitem__, all_words))
+    hashes = list(map(cache.get, all_words))
+    if None in hashes:
+        if len(cache) > 500_000:
+            cache.clear()
+        for i, h in enumerate(hashes):
+            if h is None:
+                w = all_words[i]
+                h = cache.get(w)
+                if h is None:
+                    h = cache[w] = zlib.crc32(w.encode("utf-8"))
+                hashes[i] = h
+    return hashes  # type: ignore[return-value]
 
 
 def counts(cleaned: Sequence[str]) -> sparse.csr_matrix:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ CATEGORIES = {f"R3.3-{i}" for i in range(1, 8)} | {f"R3.4-{i}" for i in range(1,
 
 pytestmark = pytest.mark.django_db
 
-HOSTILE = [
+HOSTILE: list[dict[str, Any]] = [
     {"id": "empty", "content": ""},
     {"id": "long", "content": "崇川区小区门口积水严重，" * 9_000},
     {
@@ -123,6 +124,28 @@ def test_command_writes_one_line_per_input_line_in_order(tmp_path: Path) -> None
     assert out[6] == {"id": None, "error": "invalid UTF-8"}
 
 
+def test_worker_processes_keep_the_order_and_the_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(analyze, "CHUNK", 3)
+    texts = [
+        "崇川区燃气爆炸",
+        "海门区道路破损",
+        "",
+        "启东渔港脏乱差[怒]",
+        "网传南通封城",
+        "{bad",
+    ] * 3
+    data_in = "".join(
+        (json.dumps({"id": i, "content": t}, ensure_ascii=False) if t != "{bad" else t) + "\n"
+        for i, t in enumerate(texts)
+    ).encode("utf-8")
+    one, two = io.BytesIO(), io.BytesIO()
+    assert analyze.run(io.BytesIO(data_in), one, None, jobs=1) == len(texts)
+    assert analyze.run(io.BytesIO(data_in), two, None, jobs=2) == len(texts)
+    assert one.getvalue() == two.getvalue()
+    ids = [json.loads(line)["id"] for line in two.getvalue().decode().splitlines()]
+    assert ids == [i if t != "{bad" else None for i, t in enumerate(texts)]
+
+
 def test_progress_goes_to_stderr_for_long_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(analyze, "PROGRESS_EVERY", 3)
     monkeypatch.setattr(analyze, "CHUNK", 2)
@@ -152,6 +175,23 @@ def test_cli_reads_stdin_and_writes_stdout_without_shared_data(tmp_path: Path) -
     out = json.loads(line)
     check(out)
     assert out["category"] == "R3.4-3"
+
+
+def test_missing_input_file_is_a_command_error(tmp_path: Path) -> None:
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="cannot read"):
+        call_command("analyze", "--in", str(tmp_path / "absent.jsonl"), "--out", "-")
+
+
+def test_files_in_and_out(tmp_path: Path) -> None:
+    from django.core.management import call_command
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "content": "小区电梯困人"}\n', encoding="utf-8")
+    call_command("analyze", "--in", str(src), "--out", str(tmp_path / "out.jsonl"))
+    [line] = (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()
+    check(json.loads(line))
 
 
 def test_nantong_fixture_emergency_targets() -> None:

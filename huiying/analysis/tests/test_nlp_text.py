@@ -19,7 +19,7 @@ HOSTILE = [
 
 
 def test_clean_removes_markup_links_and_converts_to_simplified() -> None:
-    out = text.clean("<p>這個小區<b>停電</b>了 https://example.com/x?a=1</p>&lt;急&gt;")
+    [out] = text.clean_batch(["<p>這個小區<b>停電</b>了 https://example.com/x?a=1</p>&lt;急&gt;"])
     assert out == "这个小区 停电 了 <急>"
     assert text.clean("<script>var a = '火灾';</script>正文") == "正文"
 

@@ -230,7 +230,10 @@ def test_accepted_proposal_and_corrections(city: Any, scores: Any) -> None:
         "severity": "IV",
         "units": ["cc"],
         "reply_channel": "same_platform",
+        "topic": "城乡建设",
     }
+    row = __import__("json").loads(next(iter(selectors.corrections_jsonl())))
+    assert (row["topic"], row["lead_unit"]) == ("城乡建设", "cc")
 
 
 def test_changed_proposal_is_stored_as_training_data(city: Any, scores: Any) -> None:

@@ -120,3 +120,13 @@ def test_forms_go_through_the_services_only(demo_output: Any) -> None:
         ).values_list("object_id", flat=True)
     )
     assert {str(pk) for pk in Assignment.objects.values_list("pk", flat=True)} <= created
+
+
+def test_demo_loads_the_gazetteer_and_routing_uses_the_database(demo_output: str) -> None:
+    from huiying.analysis import routing
+    from huiying.orgs.models import Place
+
+    assert Place.objects.count() > 150
+    routing.invalidate()
+    r = routing.route(text="开发区竹行街道的安置房外墙脱落")
+    assert r.units[0] == "kfq" and routing.snapshot().source == "database"

@@ -65,6 +65,7 @@ class Command(BaseCommand):
             d / "ced_weibo_rumor/ced_original_microblogs.csv",
             FIXTURE / "social_sentiment.jsonl",
             FIXTURE / "nantong_posts.jsonl",
+            FIXTURE / "nantong_posts_holdout.jsonl",
         ):
             if f.exists():
                 out(f"== {f.name}")

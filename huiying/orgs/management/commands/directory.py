@@ -16,7 +16,7 @@ from django.db import transaction
 
 from huiying.common.errors import InvalidInput
 from huiying.common.management.commands._database import require_database
-from huiying.orgs.gazetteer import gazetteer_import
+from huiying.orgs.gazetteer import gazetteer_export, gazetteer_import
 from huiying.orgs.services import ImportSummary, directory_export, directory_import
 
 EXPORT_HEADER = (
@@ -59,13 +59,14 @@ class Command(BaseCommand):
         imp.add_argument("--dry-run", action="store_true", help="只检查并统计，不写入")
         exp = sub.add_parser("export", help="导出为 YAML（不给文件名则输出到屏幕）")
         exp.add_argument("file", nargs="?")
+        exp.add_argument("--places", action="store_true", help="导出地名库而不是单位目录")
 
     def handle(self, *args: Any, **options: Any) -> None:
         require_database()
         if options["op"] == "import":
             self._import(Path(options["file"]), prune=options["prune"], dry=options["dry_run"])
         else:
-            self._export(options.get("file"))
+            self._export(options.get("file"), places=options.get("places", False))
 
     def _import(self, path: Path, *, prune: bool, dry: bool) -> None:
         data = read_directory_file(path)
@@ -93,8 +94,8 @@ class Command(BaseCommand):
             prefix = "试导入地名库（未写入）" if dry else "地名库已导入"
             self.stdout.write(f"{prefix}：{len(places)} 个地名")
 
-    def _export(self, file: str | None) -> None:
-        text = dump_directory(directory_export())
+    def _export(self, file: str | None, *, places: bool = False) -> None:
+        text = dump_directory(gazetteer_export() if places else directory_export())
         if not file:
             self.stdout.write(text, ending="")
             return
