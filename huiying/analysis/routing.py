@@ -384,7 +384,13 @@ class _Cache:
         with self.lock:
             if self.snapshot is not None and time.monotonic() - self.checked < CHECK_SECONDS:
                 return self.snapshot
-            units, places, source = _load_rows()
+            try:
+                units, places, source = _load_rows(keep=self.snapshot is not None)
+            except DatabaseError:
+                # The database failed for a moment: keep the directory we had.
+                assert self.snapshot is not None
+                self.checked = time.monotonic()
+                return self.snapshot
             fingerprint = _fingerprint(units, places)
             if self.snapshot is None or self.snapshot.fingerprint != fingerprint:
                 snap = build_snapshot(units, places, source=source)
@@ -407,10 +413,14 @@ def _fallback_files() -> list[Path]:
     return [Path(p) for p in configured] if configured else list(DEFAULT_FILES)
 
 
-def _load_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+def _load_rows(*, keep: bool = False) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    """The directory's rows from the database, or the files when it holds none (or has no
+    tables); with ``keep``, a database error is raised so that the caller keeps what it had."""
     try:
         units, places = _unit_rows_from_db()
     except DatabaseError:
+        if keep:
+            raise
         units, places = [], []
     if units:
         return units, places, "database"

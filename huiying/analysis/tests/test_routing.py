@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from django.core.management import call_command
+from django.db import DatabaseError
 
 from huiying.analysis import routing
 from huiying.orgs.gazetteer import gazetteer_import
@@ -263,3 +264,20 @@ def test_lead_unit_accuracy_on_labelled_nantong_posts(
     with capsys.disabled():
         print(f"\nlead-unit top-1 accuracy {right}/{len(labelled)} = {accuracy:.3f}")
     assert accuracy >= 0.9
+
+
+@pytest.mark.django_db
+def test_a_database_error_keeps_the_directory_it_had(
+    nantong: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = routing.snapshot()
+    assert first.source == "database"
+
+    def broken() -> None:
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(routing, "_unit_rows_from_db", broken)
+    monkeypatch.setattr(routing, "CHECK_SECONDS", 0.0)
+    assert routing.snapshot() is first
+    routing.invalidate()  # nothing to keep: the shipped files
+    assert routing.snapshot().source.startswith("files:")
