@@ -155,6 +155,7 @@ class _Grouper:
         self._candidates: list[Event] | None = None
         self._grams: dict[int, set[str]] = {}  # each candidate's sample, cut once per batch
         self.placed: list[ItemAnalysis] = []
+        self.by_item: dict[int, ItemAnalysis] = {}
 
     def candidates(self, at: dt.datetime) -> list[Event]:
         if self._candidates is None:
@@ -170,7 +171,8 @@ class _Grouper:
         item = row.item
         event = None
         if item.duplicate_of_id is not None:
-            original = (
+            # The original was placed earlier in this batch (not written yet) or before.
+            original = self.by_item.get(item.duplicate_of_id) or (
                 ItemAnalysis.objects.filter(item_id=item.duplicate_of_id)
                 .select_related("event")
                 .first()
@@ -196,6 +198,7 @@ class _Grouper:
             self.joined += 1
         row.event = event
         self.placed.append(row)
+        self.by_item[row.item_id] = row
         _absorb(event, row)
         self._grams.pop(event.pk, None)
         self.touched[event.pk] = event

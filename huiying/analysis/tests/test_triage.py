@@ -312,3 +312,10 @@ def test_the_monitoring_item_page_links_to_its_analysis(city: Any, scores: Any) 
     c.force_login(city.monitor)
     html = c.get(f"/monitoring/items/{item.pk}/").content.decode()
     assert f"/triage/items/{item.pk}/" in html
+
+
+def test_a_copy_in_the_same_batch_joins_its_original(city: Any, scores: Any) -> None:
+    original, copy = collect(post(NOISE_1, likes=2), post(NOISE_1, minutes_ago=5))
+    assert copy.duplicate_of_id == original.pk
+    assert _event(copy) == _event(original)
+    assert _event(original).item_count == 2
