@@ -143,3 +143,13 @@ def test_back_to_the_filters_keeps_only_parameters(city: Any, scores: Any) -> No
     )
     assert r.status_code == 302
     assert r["Location"].startswith("/triage/?place=") and "\n" not in r["Location"]
+
+
+def test_the_phone_path_is_offered_to_cac_only(
+    city: Any, scores: Any, district_monitor: Any
+) -> None:
+    (fire,) = collect(post("崇川区某小区突发火灾，浓烟滚滚"))
+    event = _event(fire)
+    for url in ("/triage/", f"/triage/events/{event.pk}/", f"/triage/items/{fire.pk}/"):
+        assert "/forms/phone/" in _client(city.monitor).get(url).content.decode(), url
+        assert "/forms/phone/" not in _client(district_monitor).get(url).content.decode(), url
