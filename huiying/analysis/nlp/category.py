@@ -85,6 +85,20 @@ EMERGENCY_1 = _rx(
     r"砍人",
     r"持刀",
     r"枪击",
+    r"爆管",
+    r"内涝",
+    r"被淹",
+    r"滑坡",
+    r"一氧化碳",
+    r"踩踏",
+    r"砸伤",
+    r"砸死",
+    r"烧伤",
+    r"械斗",
+    r"群殴",
+    r"劫持",
+    r"投毒",
+    r"确诊",
 )
 # R3.4-2 mass incidents; false information that harms social order.
 MASS = _rx(
@@ -103,6 +117,10 @@ MASS = _rx(
     r"(上百|几百|数百|上千|几千|数千|成百上千)(名|个|位|人)",
     r"堵.{0,4}(政府|大门|厂门)",
     r"讨薪",
+    r"集访",
+    r"游行",
+    r"示威",
+    r"请愿",
 )
 FALSE_INFO = _rx(
     r"网传",
@@ -160,6 +178,12 @@ DANGER = _rx(
     r"非常危险",
     r"差点",
     r"险些",
+    r"摇摇欲坠",
+    r"倾斜",
+    r"漏电",
+    r"电线裸露",
+    r"沉降",
+    r"易燃易爆",
 )
 # Figurative, entertainment or other contexts in which the cues above are not emergencies.
 FIGURATIVE = _rx(
