@@ -36,4 +36,14 @@ OUTBOX_CONSUMERS: dict[str, dict[str, object]] = {
         "topics": ["notify.request"],
         "handler": "huiying.notify.consumers.on_request",
     },
+    # New items are analysed, grouped into events and put on the triage desk (研判台).
+    "analysis.items": {
+        "topics": ["item.collected"],
+        "handler": "huiying.analysis.consumers.items_collected",
+    },
+    # What the monitor kept of a drafted proposal, as training data and the acceptance rate.
+    "analysis.proposals": {
+        "topics": ["assignment.submit", "assignment.withdraw"],
+        "handler": "huiying.analysis.consumers.proposal_settled",
+    },
 }

@@ -36,10 +36,10 @@ INSTALLED_APPS = [
     "huiying.monitoring",
     "huiying.cases",
     "huiying.notify",
+    "huiying.analysis",
     "huiying.api",
     "huiying.demo",
     "huiying.worker",
-    "huiying.analysis",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", include("huiying.api.urls")),
     path("monitoring/", include("huiying.monitoring.urls")),
     path("messages/", include("huiying.notify.urls")),
+    path("triage/", include("huiying.analysis.urls")),
     path("", include("huiying.cases.urls")),
 ]
 

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AnalysisConfig(AppConfig):
     name = "huiying.analysis"
     label = "analysis"
-    verbose_name = "研判"
+    verbose_name = _("研判")

@@ -186,6 +186,16 @@ class SourceItem(models.Model):
     text = models.TextField(_("内容"), blank=True)
     author = models.CharField(_("发帖人"), max_length=100, blank=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    # The collected item this source is (drafted from the triage desk): the form links to it
+    # and its evidence instead of a retyped copy. Empty for sources typed by hand.
+    item = models.ForeignKey(
+        "monitoring.Item",
+        verbose_name=_("采集信息"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("舆情信息")

@@ -255,6 +255,8 @@ def _add_sources(form: Assignment, sources: Iterable[Mapping[str, Any]]) -> None
                 published_at=None
                 if published_at is None
                 else check_moment(published_at, label="发帖时间"),
+                # A collected item's id (drafted from the triage desk), linked, not retyped.
+                item_id=s.get("item") if isinstance(s.get("item"), int) else None,
             )
         )
     SourceItem.objects.bulk_create(rows)

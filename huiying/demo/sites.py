@@ -46,4 +46,7 @@ def load_sources(base_url: str, source_file: Path = SOURCES_FILE) -> str:
     """Save the demo source definitions with this run's address in them."""
     text = source_file.read_text(encoding="utf-8").replace("{base_url}", base_url)
     codes = [source_save(definition).source.code for definition in parse_definitions(text)]
-    return f"已载入演示监测源（{'、'.join(codes)}），采集结果见“舆情检索”和“监测源健康”页面。"
+    return (
+        f"已载入演示监测源（{'、'.join(codes)}），采集结果见“舆情检索”和“监测源健康”页面，"
+        "研判结果见“研判台”。"
+    )

@@ -1,0 +1,34 @@
+"""The one door to the analysis pipeline (huiying/analysis/pipeline.py, ``analyze_records``).
+
+Records in: id, title, content, url, platform, author, published_at, likes, reposts, comments.
+Results out: id, topic, topic_scores, sentiment {label, score}, rumor_risk, category
+("R3.3-1" … "R3.4-3" or None), severity ("I" … "IV" or None), places, units (codes, lead
+first), reasons, heat — or {id, error} for a record it could not read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from huiying.monitoring.models import Item
+
+
+def record_of(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.pk,
+        "title": item.title,
+        "content": item.text_simplified or item.text,
+        "url": item.url,
+        "platform": item.platform,
+        "author": item.author,
+        "published_at": item.published_at.isoformat() if item.published_at else None,
+        "likes": item.likes,
+        "reposts": item.reposts,
+        "comments": item.comments,
+    }
+
+
+def analyze(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from huiying.analysis.pipeline import analyze_records  # loaded once, on first use
+
+    return list(analyze_records(records))
