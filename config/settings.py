@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "huiying.accounts",
     "huiying.monitoring",
     "huiying.cases",
+    "huiying.supervision",
     "huiying.api",
     "huiying.demo",
     "huiying.worker",
@@ -271,3 +272,13 @@ from config.outbox import OUTBOX_CONSUMERS  # noqa: E402
 
 HUIYING_OUTBOX_CONSUMERS = OUTBOX_CONSUMERS
 HUIYING_OUTBOX_WAKE = "huiying.worker.tasks.wake_outbox"
+
+# --- supervision (催办督办, 问责) ---------------------------------------------------------------
+HUIYING_REMINDER_NUMBER_PREFIX = env_str("HUIYING_REMINDER_NUMBER_PREFIX", "通网催")
+HUIYING_ORDER_NUMBER_PREFIX = env_str("HUIYING_ORDER_NUMBER_PREFIX", "通网督")
+HUIYING_REFERRAL_NUMBER_PREFIX = env_str("HUIYING_REFERRAL_NUMBER_PREFIX", "通网问")
+# Parts other apps add to the form page and its timeline's words, by dotted path, so the core
+# (cases) names no app that watches it.
+HUIYING_FORM_PANELS = ["huiying.supervision.panels.form_panel"]
+HUIYING_EVENT_LABELS = ["huiying.supervision.panels.EVENT_LABELS"]
+HUIYING_DISCIPLINE_HOME = "supervision:discipline"

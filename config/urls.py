@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("huiying.accounts.urls")),
     path("api/", include("huiying.api.urls")),
     path("monitoring/", include("huiying.monitoring.urls")),
+    path("supervision/", include("huiying.supervision.urls")),
     path("", include("huiying.cases.urls")),
 ]
 

@@ -220,3 +220,43 @@ def backlog() -> dict[str, dict[str, int]]:
     for name, state, n in rows:
         out.setdefault(name, {"pending": 0, "failed": 0})[state] = n
     return out
+
+
+def emit_many(
+    topic: str,
+    items: list[tuple[str, object, Mapping[str, Any]]],
+    *,
+    actor: Any = None,
+) -> int:
+    """``emit`` for many events of one topic at once (a sweep's steps): ``items`` are
+    ``(aggregate_type, aggregate_id, payload)``; rows are bulk-inserted in the caller's
+    transaction, one delivery per subscriber each."""
+    if not items:
+        return 0
+    if not connection.in_atomic_block:
+        raise RuntimeError("outbox.emit_many must run inside the transaction of the change")
+    now = timezone.now()
+    events = OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(
+                topic=topic,
+                aggregate_type=kind,
+                aggregate_id=str(pk),
+                payload=to_jsonable(payload),
+                actor_id=getattr(actor, "pk", None),
+                created_at=now,
+            )
+            for kind, pk, payload in items
+        ],
+        batch_size=2000,
+    )
+    names = subscribers(topic)
+    if names:
+        if any(e.pk is None for e in events):  # a backend that does not return ids
+            raise RuntimeError("emit_many needs a database that returns inserted ids")
+        OutboxDelivery.objects.bulk_create(
+            [OutboxDelivery(event=e, consumer=n, available_at=now) for e in events for n in names],
+            batch_size=2000,
+        )
+        transaction.on_commit(_wake)
+    return len(events)

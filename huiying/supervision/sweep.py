@@ -1,0 +1,394 @@
+"""The sweep: every open clock's due rungs become steps, each exactly once.
+
+One query finds what is due: open clocks the sweep has not planned yet, whose due time moved
+(an extension) or whose next rung has come (``Track.next_at``, indexed). For those only, the
+rungs are computed (``ladder.plan``) and inserted with ``INSERT … ON CONFLICT DO NOTHING
+RETURNING``: the unique (clock, kind, n) makes a second sweep running at the same time, or a
+rerun after a crash, insert nothing, and only the rows really inserted get their 催办 number,
+their audited event on the form and their ``notify.request`` — all in the batch's one
+transaction, with the clocks' tracks moved on. A sweep killed halfway rolls its batch back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from huiying.cases import clocks
+from huiying.cases.models import Clock
+from huiying.common import outbox
+from huiying.common.audit import record_events
+from huiying.common.workcalendar import WorkCalendar, get_calendar
+from huiying.supervision import ladder
+from huiying.supervision.models import Step, Track
+from huiying.supervision.numbers import take_numbers
+
+log = logging.getLogger("huiying.supervision")
+
+BATCH = 5000
+K = Step.Kind
+
+FIELDS = (
+    "pk",
+    "assignment_id",
+    "kind",
+    "round",
+    "owner",
+    "unit_id",
+    "measure",
+    "started_at",
+    "due_at",
+    "assignment__category",
+    "assignment__severity",
+    "assignment__number",
+    "assignment__title",
+    "assignment__unit__name",
+    "assignment__unit__code",
+    "ladder_track__due_at",
+    "ladder_track__bases",
+)
+
+
+@dataclass(frozen=True)
+class Due:
+    """One open clock as the sweep reads it."""
+
+    clock_id: int
+    form_id: int
+    kind: str
+    round: int
+    owner: str
+    unit_id: int | None
+    measure: str
+    started: dt.datetime
+    due: dt.datetime
+    category: str
+    severity: str
+    form_number: str | None
+    form_title: str
+    unit_name: str
+    unit_code: str
+    track_due: dt.datetime | None
+    track_bases: dict[str, int] | None
+
+    @property
+    def retimed(self) -> bool:
+        return self.track_due is not None and self.track_due != self.due
+
+
+def due_query(now: dt.datetime) -> Any:
+    """Open clocks with something to do now: not planned yet, retimed, or a rung has come."""
+    return (
+        clocks.open_clocks()
+        .filter(
+            Q(ladder_track__isnull=True)
+            | Q(ladder_track__next_at__lte=now)
+            | ~Q(ladder_track__due_at=F("due_at"))
+        )
+        .order_by("pk")
+        .values_list(*FIELDS)
+    )
+
+
+def find_due(now: dt.datetime, *, limit: int = BATCH) -> list[Due]:
+    return [Due(*row) for row in due_query(now)[:limit]]
+
+
+def supervision_sweep(now: dt.datetime | None = None, *, batch: int = BATCH) -> dict[str, int]:
+    """Record every rung due by ``now``; returns how many of each kind were recorded."""
+    now = now or timezone.now()
+    cal = get_calendar()
+    book = ladder.Book()
+    totals = {K.WARNING: 0, K.REMINDER: 0, K.ESCALATION: 0, "clocks": 0}
+    for _round in range(1000):  # each batch moves its clocks' tracks past now
+        with transaction.atomic():
+            rows = find_due(now, limit=batch)
+            if not rows:
+                break
+            counts = _process(rows, now=now, cal=cal, book=book)
+        for key, value in counts.items():
+            totals[key] += value
+        totals["clocks"] += len(rows)
+        if len(rows) < batch:
+            break
+    return totals
+
+
+def _process(
+    rows: list[Due], *, now: dt.datetime, cal: WorkCalendar, book: ladder.Book
+) -> dict[str, int]:
+    wanted: list[tuple[Due, ladder.Rung]] = []
+    tracks: list[Track] = []
+    rules_of: dict[int, ladder.Rules] = {}
+    recounted = _recount([r.clock_id for r in rows if r.retimed])
+    for row in rows:
+        bases = recounted.get(row.clock_id, {}) if row.retimed else (row.track_bases or {})
+        rules = rules_of[row.clock_id] = book.rules(row.category, row.severity)
+        urgent = ladder.is_urgent(row.category, row.severity)
+        rungs = ladder.plan(
+            started=row.started,
+            due=row.due,
+            measure=row.measure,
+            owner=row.owner,
+            rules=rules,
+            urgent=urgent,
+            cal=cal,
+        )
+        rungs = [ladder.Rung(r.kind, r.n + int(bases.get(r.kind, 0)), r.at) for r in rungs]
+        come = [r for r in rungs if r.at <= now]
+        if any(r.kind != K.WARNING for r in come) or row.due <= now:
+            # Already missed: a warning that it is about to be missed says nothing any more.
+            come = [r for r in come if r.kind != K.WARNING]
+        wanted.extend((row, r) for r in come)
+        later = [r.at for r in rungs if r.at > now]
+        tracks.append(
+            Track(
+                clock_id=row.clock_id,
+                due_at=row.due,
+                next_at=min(later, default=None),
+                bases=bases,
+            )
+        )
+    inserted = _insert(wanted, now)
+    Track.objects.bulk_create(
+        tracks,
+        update_conflicts=True,
+        unique_fields=["clock"],
+        update_fields=["due_at", "next_at", "bases"],
+        batch_size=2000,
+    )
+    counts = {K.WARNING: 0, K.REMINDER: 0, K.ESCALATION: 0}
+    if not inserted:
+        return counts
+    by_key = {(row.clock_id, r.kind, r.n): (row, r) for row, r in wanted}
+    steps = [(step_id, *by_key[(clock_id, kind, n)]) for step_id, clock_id, kind, n in inserted]
+    steps.sort(key=lambda s: (s[2].at, s[0]))
+    numbers = _number_reminders([s for s in steps if s[2].kind == K.REMINDER], now)
+    events: list[dict[str, Any]] = []
+    notes: list[tuple[str, object, dict[str, Any]]] = []
+    for step_id, row, rung in steps:
+        counts[rung.kind] += 1
+        number = numbers.get(step_id, "")
+        events.append(
+            {
+                "action": f"supervision.{rung.kind}",
+                "object_type": "assignment",
+                "object_id": row.form_id,
+                "meta": {
+                    "step": step_id,
+                    "clock": row.clock_id,
+                    "clock_kind": row.kind,
+                    "round": row.round,
+                    "n": rung.n,
+                    "number": number,
+                    "due_at": row.due,
+                    "planned_at": rung.at,
+                },
+            }
+        )
+        notes.append(
+            (
+                "assignment",
+                row.form_id,
+                notify_payload(row, rung, number, now, rules_of[row.clock_id]),
+            )
+        )
+    record_events(events, at=now)
+    outbox.emit_many("notify.request", notes)
+    return counts
+
+
+def _recount(clock_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Steps already recorded on clocks whose due time moved, per kind."""
+    out: dict[int, dict[str, int]] = {}
+    if not clock_ids:
+        return out
+    rows = (
+        Step.objects.filter(clock_id__in=clock_ids)
+        .values_list("clock_id", "kind")
+        .annotate(top=Max("n"))
+        .order_by()
+    )
+    for clock_id, kind, top in rows:
+        out.setdefault(clock_id, {})[kind] = top
+    return out
+
+
+def _insert(
+    wanted: list[tuple[Due, ladder.Rung]], now: dt.datetime
+) -> list[tuple[int, int, str, int]]:
+    """Insert the rungs; returns (id, clock, kind, n) of those not there before."""
+    if not wanted:
+        return []
+    adapt = connection.ops.adapt_datetimefield_value
+    table = Step._meta.db_table
+    out: list[tuple[int, int, str, int]] = []
+    ordered = sorted(wanted, key=lambda w: (w[0].clock_id, w[1].kind, w[1].n))
+    with connection.cursor() as cur:
+        for start in range(0, len(ordered), 1000):
+            chunk = ordered[start : start + 1000]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, '')"] * len(chunk))
+            params: list[Any] = []
+            for row, rung in chunk:
+                params += [
+                    row.clock_id,
+                    row.form_id,
+                    rung.kind,
+                    rung.n,
+                    adapt(rung.at),
+                    adapt(now),
+                    adapt(row.due),
+                ]
+            cur.execute(
+                f"INSERT INTO {table} (clock_id, assignment_id, kind, n, planned_at, "  # noqa: S608
+                f"happened_at, clock_due_at, number) VALUES {values} "
+                "ON CONFLICT (clock_id, kind, n) DO NOTHING RETURNING id, clock_id, kind, n",
+                params,
+            )
+            out.extend((int(a), int(b), str(c), int(d)) for a, b, c, d in cur.fetchall())
+    return out
+
+
+def _number_reminders(
+    steps: list[tuple[int, Due, ladder.Rung]], now: dt.datetime
+) -> dict[int, str]:
+    """Gap-free 催办通知 numbers, in the order the reminders fell due."""
+    if not steps:
+        return {}
+    year = timezone.localtime(now).year
+    seqs = take_numbers("reminder", year, len(steps))
+    prefix = settings.HUIYING_REMINDER_NUMBER_PREFIX
+    out: dict[int, str] = {}
+    rows = []
+    for (step_id, _row, _rung), seq in zip(steps, seqs, strict=True):
+        number = f"{prefix}〔{year}〕{seq}号"
+        out[step_id] = number
+        rows.append(Step(pk=step_id, number=number, number_year=year, number_seq=seq))
+    Step.objects.bulk_update(rows, ["number", "number_year", "number_seq"], batch_size=1000)
+    return out
+
+
+# --- who hears of a step ---------------------------------------------------------------------
+
+TEMPLATES = {
+    K.WARNING: "supervision.warning",
+    K.REMINDER: "supervision.reminder",
+    K.ESCALATION: "supervision.escalated",
+}
+
+
+def _clock_label(row: Due) -> str:
+    return clocks.label(
+        Clock(
+            kind=row.kind, round=row.round, owner=row.owner, started_at=row.started, due_at=row.due
+        )
+    )
+
+
+def recipients(row: Due, rung: ladder.Rung, rules: ladder.Rules) -> dict[str, Any]:
+    if row.owner == Clock.Owner.CAC:
+        return {"offices": [{"office": "cac", "roles": []}]}
+    if rung.kind == K.WARNING:
+        roles = list(rules.warn_roles)
+    elif rung.kind == K.REMINDER:
+        roles = list(rules.remind_roles)
+    else:
+        roles = sorted({*rules.remind_roles, *rules.escalate_roles})
+    if row.kind == Clock.Kind.SUPERVISION_ORDER:
+        roles = sorted({*roles, *ladder.ORDER_REMIND_ROLES})
+    out: dict[str, Any] = {"units": [{"code": row.unit_code, "roles": roles}]}
+    if rung.kind == K.ESCALATION:
+        out["offices"] = [{"office": "inspection", "roles": []}, {"office": "cac", "roles": []}]
+    return out
+
+
+def _overdue_text(row: Due, now: dt.datetime) -> str:
+    late = now - row.due
+    if late <= dt.timedelta(0):
+        left = -late
+        return _("距时限还有%(h)d小时%(m)d分") % {
+            "h": left.total_seconds() // 3600,
+            "m": left.total_seconds() % 3600 // 60,
+        }
+    return _("已超时%(h)d小时%(m)d分") % {
+        "h": late.total_seconds() // 3600,
+        "m": late.total_seconds() % 3600 // 60,
+    }
+
+
+def notify_payload(
+    row: Due, rung: ladder.Rung, number: str, now: dt.datetime, rules: ladder.Rules
+) -> dict[str, Any]:
+    label = _clock_label(row)
+    form_number = row.form_number or ""
+    what = {
+        K.WARNING: _("时限预警"),
+        K.REMINDER: _("催办通知"),
+        K.ESCALATION: _("提请督办"),
+    }[rung.kind]
+    subject = f"【{what}】{form_number} {label}"
+    if rung.kind == K.REMINDER:
+        subject = f"【{what} {number}】{form_number} {label}"
+        body = _(
+            "%(unit)s：交办单“%(title)s”的“%(label)s”已于 %(due)s 到期，尚未完成。"
+            "这是第%(n)d次催办，请立即办理。"
+        )
+    elif rung.kind == K.WARNING:
+        body = _("%(unit)s：交办单“%(title)s”的“%(label)s”将于 %(due)s 到期，请抓紧办理。")
+    else:
+        body = _(
+            "%(unit)s承办的交办单“%(title)s”的“%(label)s”已于 %(due)s 到期，"
+            "经%(n)d次催办仍未完成，已提请市政府督查室督办。"
+        )
+    due_text = timezone.localtime(row.due).strftime("%Y-%m-%d %H:%M")
+    return {
+        "template": TEMPLATES[rung.kind]
+        if row.kind != Clock.Kind.SUPERVISION_ORDER
+        else "supervision.order_reminder",
+        "recipients": recipients(row, rung, rules),
+        "context": {
+            "subject": subject,
+            "body": body
+            % {
+                "unit": row.unit_name,
+                "title": row.form_title,
+                "label": label,
+                "due": due_text,
+                "n": rung.n if rung.kind == K.REMINDER else rules.reminders,
+            },
+            "form_number": form_number,
+            "form_title": row.form_title,
+            "unit_name": row.unit_name,
+            "clock_label": label,
+            "due_at": timezone.localtime(row.due).isoformat(),
+            "overdue_text": _overdue_text(row, now),
+            "reminder_number": number,
+            "step": rung.kind,
+            "n": rung.n,
+        },
+        "link": f"/forms/{row.form_id}/",
+        "urgent": ladder.is_urgent(row.category, row.severity),
+        "dedupe_key": f"supervision:{rung.kind}:clock:{row.clock_id}:{rung.n}",
+    }
+
+
+def forget_closed() -> int:
+    """Tracks of clocks that ended no longer need a next rung (kept for the record)."""
+    return (
+        Track.objects.filter(next_at__isnull=False)
+        .exclude(clock__in=clocks.open_clocks())
+        .update(next_at=None)
+    )
+
+
+def replan_all() -> int:
+    """The policy changed: every open clock is planned again at the next sweep."""
+    return Track.objects.update(due_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
