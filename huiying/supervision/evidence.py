@@ -71,7 +71,7 @@ def collect(form: Assignment, *, now: dt.datetime | None = None) -> dict[str, An
             "planned_at": _t(s.planned_at),
             "happened_at": _t(s.happened_at),
         }
-        for s in Step.objects.filter(assignment=form).order_by("happened_at", "pk")
+        for s in Step.objects.filter(assignment=form).order_by("planned_at", "pk")
     ]
     orders = [
         {

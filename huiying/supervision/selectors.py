@@ -14,9 +14,7 @@ from huiying.supervision.transitions import OPEN_ORDER_STATES
 
 
 def steps_of(form: Assignment) -> QuerySet[Step]:
-    return (
-        Step.objects.filter(assignment=form).select_related("clock").order_by("happened_at", "pk")
-    )
+    return Step.objects.filter(assignment=form).select_related("clock").order_by("planned_at", "pk")
 
 
 def orders_of(form: Assignment) -> QuerySet[SupervisionOrder]:

@@ -75,3 +75,13 @@ def checkpoint_audit_chain() -> int | None:
     # A broken chain is logged as an error by the writer (and reaches syslog when configured).
     result = write_checkpoint(reason="periodic", only_if_moved=True)
     return result.checkpoint.seq if result.checkpoint else None
+
+
+# --- supervision: warnings, 催办 and escalations of every open clock, each step once -----------
+
+
+@db_periodic_task(crontab(minute="*"), expires=60)
+def supervision_sweep_every_minute() -> dict[str, int]:
+    from huiying.supervision.sweep import supervision_sweep
+
+    return supervision_sweep()
