@@ -23,15 +23,21 @@ from django.db import connection
 from django.utils import timezone
 
 from huiying.common.audit_key import audit_key, derived
+from huiying.common.bulk import insert_rows
 from huiying.common.models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
+
+
+_PLAIN = (str, int, bool, type(None))
 
 
 def to_jsonable(value: Mapping[str, Any] | None) -> dict[str, Any]:
     """Dates, decimals and UUIDs become strings so the stored JSON hashes the same everywhere."""
     if not value:
         return {}
+    if all(type(k) is str and type(v) in _PLAIN for k, v in value.items()):
+        return dict(value)  # already what the round trip would give
     return json.loads(json.dumps(dict(value), cls=DjangoJSONEncoder, ensure_ascii=False))
 
 
@@ -135,6 +141,22 @@ def verify_chain() -> tuple[int, ChainProblem | None]:
     return verify_chain_only()
 
 
+AUDIT_COLUMNS = (
+    "seq",
+    "created_at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "before",
+    "after",
+    "reason",
+    "meta",
+    "prev_hash",
+)
+
+
 def record_events(
     events: list[dict[str, Any]], *, actor: Any | None = None, at: dt.datetime | None = None
 ) -> int:
@@ -153,10 +175,10 @@ def record_events(
     actor_id = getattr(actor, "pk", None)
     actor_label = str(actor) if actor is not None else "系统"
     seq, prev = head.last_seq, head.last_hash
-    rows = []
+    rows: list[list[Any]] = []
     for e in events:
         seq += 1
-        fields: dict[str, Any] = {
+        fields = {
             "seq": seq,
             "created_at": created_at,
             "actor_id": actor_id,
@@ -171,8 +193,8 @@ def record_events(
             "prev_hash": prev,
         }
         prev = compute_hash(key=key, **fields)
-        rows.append(AuditEvent(**fields, hash=prev))
-    AuditEvent.objects.bulk_create(rows, batch_size=2000)
+        rows.append([*fields.values(), prev])
+    insert_rows(AuditEvent, [*AUDIT_COLUMNS, "hash"], rows)
     head.last_seq, head.last_hash = seq, prev
     head.save(update_fields=["last_seq", "last_hash"])
     return len(rows)

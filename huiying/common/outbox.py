@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from huiying.common.audit import to_jsonable
+from huiying.common.bulk import insert_rows
 from huiying.common.models import OutboxDelivery, OutboxEvent
 
 log = logging.getLogger("huiying.outbox")
@@ -236,27 +237,26 @@ def emit_many(
     if not connection.in_atomic_block:
         raise RuntimeError("outbox.emit_many must run inside the transaction of the change")
     now = timezone.now()
-    events = OutboxEvent.objects.bulk_create(
+    actor_id = getattr(actor, "pk", None)
+    ids = insert_rows(
+        OutboxEvent,
+        ["topic", "aggregate_type", "aggregate_id", "payload", "actor_id", "created_at"],
         [
-            OutboxEvent(
-                topic=topic,
-                aggregate_type=kind,
-                aggregate_id=str(pk),
-                payload=to_jsonable(payload),
-                actor_id=getattr(actor, "pk", None),
-                created_at=now,
-            )
+            [topic, kind, str(pk), to_jsonable(payload), actor_id, now]
             for kind, pk, payload in items
         ],
-        batch_size=2000,
+        returning=["id"],
     )
     names = subscribers(topic)
     if names:
-        if any(e.pk is None for e in events):  # a backend that does not return ids
-            raise RuntimeError("emit_many needs a database that returns inserted ids")
-        OutboxDelivery.objects.bulk_create(
-            [OutboxDelivery(event=e, consumer=n, available_at=now) for e in events for n in names],
-            batch_size=2000,
+        insert_rows(
+            OutboxDelivery,
+            ["event_id", "consumer", "available_at", "state", "attempts", "last_error"],
+            [
+                [event_id, n, now, OutboxDelivery.State.PENDING, 0, ""]
+                for (event_id,) in ids
+                for n in names
+            ],
         )
         transaction.on_commit(_wake)
-    return len(events)
+    return len(ids)

@@ -114,7 +114,7 @@ def plan(
         Decimal(cal.working_time_between(started, due).total_seconds()) / 3600 if working else None
     )
     for i, f in enumerate(rules.fractions, start=1):
-        if allowed_hours is not None:
+        if allowed_hours is not None and allowed_hours > 0:
             at = cal.add_working_hours(started, allowed_hours * Decimal(str(f)))
         else:
             at = started + (due - started) * f

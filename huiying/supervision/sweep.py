@@ -12,20 +12,23 @@ transaction, with the clocks' tracks moved on. A sweep killed halfway rolls its 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Max, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from huiying.cases import clocks
 from huiying.cases.models import Clock
 from huiying.common import outbox
 from huiying.common.audit import record_events
+from huiying.common.bulk import insert_rows
 from huiying.common.workcalendar import WorkCalendar, get_calendar
 from huiying.supervision import ladder
 from huiying.supervision.models import Step, Track
@@ -158,12 +161,12 @@ def _process(
             )
         )
     inserted = _insert(wanted, now)
-    Track.objects.bulk_create(
-        tracks,
-        update_conflicts=True,
-        unique_fields=["clock"],
-        update_fields=["due_at", "next_at", "bases"],
-        batch_size=2000,
+    insert_rows(
+        Track,
+        ["clock_id", "due_at", "next_at", "bases"],
+        [[t.clock_id, t.due_at, t.next_at, t.bases] for t in tracks],
+        conflict="(clock_id) DO UPDATE SET due_at = excluded.due_at, "
+        "next_at = excluded.next_at, bases = excluded.bases",
     )
     counts = {K.WARNING: 0, K.REMINDER: 0, K.ESCALATION: 0}
     if not inserted:
@@ -189,8 +192,8 @@ def _process(
                     "round": row.round,
                     "n": rung.n,
                     "number": number,
-                    "due_at": row.due,
-                    "planned_at": rung.at,
+                    "due_at": row.due.isoformat(),
+                    "planned_at": rung.at.isoformat(),
                 },
             }
         )
@@ -226,35 +229,24 @@ def _insert(
     wanted: list[tuple[Due, ladder.Rung]], now: dt.datetime
 ) -> list[tuple[int, int, str, int]]:
     """Insert the rungs; returns (id, clock, kind, n) of those not there before."""
-    if not wanted:
-        return []
-    adapt = connection.ops.adapt_datetimefield_value
-    table = Step._meta.db_table
-    out: list[tuple[int, int, str, int]] = []
     ordered = sorted(wanted, key=lambda w: (w[0].clock_id, w[1].kind, w[1].n))
-    with connection.cursor() as cur:
-        for start in range(0, len(ordered), 1000):
-            chunk = ordered[start : start + 1000]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, '')"] * len(chunk))
-            params: list[Any] = []
-            for row, rung in chunk:
-                params += [
-                    row.clock_id,
-                    row.form_id,
-                    rung.kind,
-                    rung.n,
-                    adapt(rung.at),
-                    adapt(now),
-                    adapt(row.due),
-                ]
-            cur.execute(
-                f"INSERT INTO {table} (clock_id, assignment_id, kind, n, planned_at, "  # noqa: S608
-                f"happened_at, clock_due_at, number) VALUES {values} "
-                "ON CONFLICT (clock_id, kind, n) DO NOTHING RETURNING id, clock_id, kind, n",
-                params,
-            )
-            out.extend((int(a), int(b), str(c), int(d)) for a, b, c, d in cur.fetchall())
-    return out
+    rows = insert_rows(
+        Step,
+        [
+            "clock_id",
+            "assignment_id",
+            "kind",
+            "n",
+            "planned_at",
+            "happened_at",
+            "clock_due_at",
+            "number",
+        ],
+        [[row.clock_id, row.form_id, r.kind, r.n, r.at, now, row.due, ""] for row, r in ordered],
+        conflict="(clock_id, kind, n) DO NOTHING",
+        returning=["id", "clock_id", "kind", "n"],
+    )
+    return [(int(a), int(b), str(c), int(d)) for a, b, c, d in rows]
 
 
 def _number_reminders(
@@ -285,7 +277,18 @@ TEMPLATES = {
 }
 
 
+_labels: dict[tuple[str, str, int], str] = {}
+
+
 def _clock_label(row: Due) -> str:
+    key = (translation.get_language() or "", row.kind, row.round)
+    found = _labels.get(key)
+    if found is None:
+        found = _labels[key] = _label(row)
+    return found
+
+
+def _label(row: Due) -> str:
     return clocks.label(
         Clock(
             kind=row.kind, round=row.round, owner=row.owner, started_at=row.started, due_at=row.due
@@ -324,31 +327,53 @@ def _overdue_text(row: Due, now: dt.datetime) -> str:
     }
 
 
+@functools.cache
+def _zone() -> dt.tzinfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+_WORDS: dict[str, dict[str, tuple[str, str]]] = {}
+
+
+def _words() -> dict[str, tuple[str, str]]:
+    """The subject word and body of each step, translated once per language."""
+    lang = translation.get_language() or ""
+    found = _WORDS.get(lang)
+    if found is None:
+        found = _WORDS[lang] = {
+            K.WARNING: (
+                _("时限预警"),
+                _("%(unit)s：交办单“%(title)s”的“%(label)s”将于 %(due)s 到期，请抓紧办理。"),
+            ),
+            K.REMINDER: (
+                _("催办通知"),
+                _(
+                    "%(unit)s：交办单“%(title)s”的“%(label)s”已于 %(due)s 到期，尚未完成。"
+                    "这是第%(n)d次催办，请立即办理。"
+                ),
+            ),
+            K.ESCALATION: (
+                _("提请督办"),
+                _(
+                    "%(unit)s承办的交办单“%(title)s”的“%(label)s”已于 %(due)s 到期，"
+                    "经%(n)d次催办仍未完成，已提请市政府督查室督办。"
+                ),
+            ),
+        }
+    return found
+
+
 def notify_payload(
     row: Due, rung: ladder.Rung, number: str, now: dt.datetime, rules: ladder.Rules
 ) -> dict[str, Any]:
     label = _clock_label(row)
     form_number = row.form_number or ""
-    what = {
-        K.WARNING: _("时限预警"),
-        K.REMINDER: _("催办通知"),
-        K.ESCALATION: _("提请督办"),
-    }[rung.kind]
+    what, body = _words()[rung.kind]
     subject = f"【{what}】{form_number} {label}"
     if rung.kind == K.REMINDER:
         subject = f"【{what} {number}】{form_number} {label}"
-        body = _(
-            "%(unit)s：交办单“%(title)s”的“%(label)s”已于 %(due)s 到期，尚未完成。"
-            "这是第%(n)d次催办，请立即办理。"
-        )
-    elif rung.kind == K.WARNING:
-        body = _("%(unit)s：交办单“%(title)s”的“%(label)s”将于 %(due)s 到期，请抓紧办理。")
-    else:
-        body = _(
-            "%(unit)s承办的交办单“%(title)s”的“%(label)s”已于 %(due)s 到期，"
-            "经%(n)d次催办仍未完成，已提请市政府督查室督办。"
-        )
-    due_text = timezone.localtime(row.due).strftime("%Y-%m-%d %H:%M")
+    local_due = row.due.astimezone(_zone())
+    due_text = local_due.strftime("%Y-%m-%d %H:%M")
     return {
         "template": TEMPLATES[rung.kind]
         if row.kind != Clock.Kind.SUPERVISION_ORDER
@@ -368,7 +393,7 @@ def notify_payload(
             "form_title": row.form_title,
             "unit_name": row.unit_name,
             "clock_label": label,
-            "due_at": timezone.localtime(row.due).isoformat(),
+            "due_at": local_due.isoformat(),
             "overdue_text": _overdue_text(row, now),
             "reminder_number": number,
             "step": rung.kind,
