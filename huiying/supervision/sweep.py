@@ -88,7 +88,8 @@ class Due:
 
 
 def due_query(now: dt.datetime) -> Any:
-    """Open clocks with something to do now: not planned yet, retimed, or a rung has come."""
+    """Ids of open clocks with something to do now: not planned yet, retimed, or a rung has
+    come. Only the clock and its track are read here; the rest is fetched for those ids."""
     return (
         clocks.open_clocks()
         .filter(
@@ -97,12 +98,16 @@ def due_query(now: dt.datetime) -> Any:
             | ~Q(ladder_track__due_at=F("due_at"))
         )
         .order_by("pk")
-        .values_list(*FIELDS)
+        .values_list("pk", flat=True)
     )
 
 
 def find_due(now: dt.datetime, *, limit: int = BATCH) -> list[Due]:
-    return [Due(*row) for row in due_query(now)[:limit]]
+    ids = list(due_query(now)[:limit])
+    if not ids:
+        return []
+    rows = Clock.objects.filter(pk__in=ids).order_by("pk").values_list(*FIELDS)
+    return [Due(*row) for row in rows]
 
 
 def supervision_sweep(now: dt.datetime | None = None, *, batch: int = BATCH) -> dict[str, int]:
