@@ -35,7 +35,7 @@ def insert_rows(
         if not conflict:
             return _copy(model, fields, rows, returning)
         return _copy_then_insert(model, fields, rows, conflict, returning)
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)  # type: ignore[union-attr]
+    names = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)  # type: ignore[union-attr]
     tail = f" ON CONFLICT {conflict}" if conflict else ""
     if returning:
         tail += " RETURNING " + ", ".join(connection.ops.quote_name(c) for c in returning)

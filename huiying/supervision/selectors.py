@@ -31,13 +31,12 @@ def referrals_of(form: Assignment) -> QuerySet[Referral]:
 
 def escalated_queue() -> list[dict[str, Any]]:
     """督查室's queue: forms escalated and not yet taken up by a 督办单, oldest first."""
-    rows = (
+    rows: list[dict[str, Any]] = list(
         Step.objects.filter(kind=Step.Kind.ESCALATION, order__isnull=True)
         .values("assignment_id")
         .annotate(n=Count("id"), last=Max("happened_at"))
-        .order_by("last")
+        .order_by("last")[:500]
     )
-    rows = list(rows[:500])
     forms = Assignment.objects.select_related("unit").in_bulk([r["assignment_id"] for r in rows])
     reminders = Counter(
         Step.objects.filter(kind=Step.Kind.REMINDER, assignment_id__in=list(forms)).values_list(

@@ -15,6 +15,7 @@ import datetime as dt
 import functools
 import logging
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,7 +116,7 @@ def supervision_sweep(now: dt.datetime | None = None, *, batch: int = BATCH) -> 
     now = now or timezone.now()
     cal = get_calendar()
     book = ladder.Book()
-    totals = {K.WARNING: 0, K.REMINDER: 0, K.ESCALATION: 0, "clocks": 0}
+    totals: dict[str, int] = {"warning": 0, "reminder": 0, "escalation": 0, "clocks": 0}
     for _round in range(1000):  # each batch moves its clocks' tracks past now
         with transaction.atomic():
             rows = find_due(now, limit=batch)
@@ -173,7 +174,7 @@ def _process(
         conflict="(clock_id) DO UPDATE SET due_at = excluded.due_at, "
         "next_at = excluded.next_at, bases = excluded.bases",
     )
-    counts = {K.WARNING: 0, K.REMINDER: 0, K.ESCALATION: 0}
+    counts: dict[str, int] = {"warning": 0, "reminder": 0, "escalation": 0}
     if not inserted:
         return counts
     by_key = {(row.clock_id, r.kind, r.n): (row, r) for row, r in wanted}
@@ -181,9 +182,9 @@ def _process(
     steps.sort(key=lambda s: (s[2].at, s[0]))
     numbers = _number_reminders([s for s in steps if s[2].kind == K.REMINDER], now)
     events: list[dict[str, Any]] = []
-    notes: list[tuple[str, object, dict[str, Any]]] = []
+    notes: list[tuple[str, object, Mapping[str, Any]]] = []
     for step_id, row, rung in steps:
-        counts[rung.kind] += 1
+        counts[str(rung.kind)] += 1
         number = numbers.get(step_id, "")
         events.append(
             {
@@ -275,7 +276,7 @@ def _number_reminders(
 
 # --- who hears of a step ---------------------------------------------------------------------
 
-TEMPLATES = {
+TEMPLATES: dict[str, str] = {
     K.WARNING: "supervision.warning",
     K.REMINDER: "supervision.reminder",
     K.ESCALATION: "supervision.escalated",

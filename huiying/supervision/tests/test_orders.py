@@ -192,7 +192,7 @@ def test_pages_and_permissions(city: Any, escalated: Any) -> None:
     assert r.status_code == 302
     referral = Referral.objects.get()
     c.force_login(jw)
-    assert c.get("/").url == "/supervision/discipline/"
+    assert c.get("/")["Location"] == "/supervision/discipline/"
     assert referral.number in c.get("/supervision/discipline/").content.decode()
     assert c.get(f"/forms/{escalated.pk}/").status_code == 404
     assert c.get(f"/supervision/orders/{order.pk}/").status_code == 404
