@@ -139,6 +139,7 @@ def main() -> int:
     from django.utils import timezone
 
     from huiying.cases.clocks import open_clocks
+    from huiying.cases.models import Assignment
     from huiying.common.models import AuditEvent, OutboxEvent
     from huiying.supervision.models import LadderPolicy, Step
     from huiying.supervision.sweep import due_query, find_due, supervision_sweep
@@ -188,7 +189,13 @@ def main() -> int:
         defaults={"warn_fractions": [], "reminders_before_escalation": 0},
     )
     seq = Step.objects.count()
-    load(args.overdue, category="complaint", now=now, overdue=True, start_seq=10_000_000)
+    load(
+        args.overdue,
+        category="complaint",
+        now=now,
+        overdue=True,
+        start_seq=10_000_000 + Assignment.objects.count(),
+    )
     # Only the feedback clock of each overdue form is open.
     from huiying.cases.models import Clock
 
@@ -198,7 +205,7 @@ def main() -> int:
     t = time.perf_counter()
     result = supervision_sweep(later + dt.timedelta(minutes=10))
     elapsed = time.perf_counter() - t
-    escalated = Step.objects.filter(kind="escalation", assignment__category="complaint").count()
+    escalated = result["escalation"]
     audited = AuditEvent.objects.count() - audit_before
     queued = OutboxEvent.objects.filter(topic="notify.request").count() - notes_before
     assert escalated == args.overdue, (escalated, result)

@@ -228,10 +228,12 @@ def emit_many(
     items: list[tuple[str, object, Mapping[str, Any]]],
     *,
     actor: Any = None,
+    plain: bool = False,
 ) -> int:
     """``emit`` for many events of one topic at once (a sweep's steps): ``items`` are
     ``(aggregate_type, aggregate_id, payload)``; rows are bulk-inserted in the caller's
-    transaction, one delivery per subscriber each."""
+    transaction, one delivery per subscriber each. ``plain``: the payloads hold only JSON
+    values already (no dates, decimals or UUIDs), so they are stored as they are."""
     if not items:
         return 0
     if not connection.in_atomic_block:

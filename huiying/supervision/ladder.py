@@ -110,10 +110,13 @@ def plan(
 
     rungs: list[Rung] = []
     working = measure == Clock.Measure.WORKING and not urgent
+    fractions = rules.fractions if due > started else ()
     allowed_hours = (
-        Decimal(cal.working_time_between(started, due).total_seconds()) / 3600 if working else None
+        Decimal(cal.working_time_between(started, due).total_seconds()) / 3600
+        if working and fractions
+        else None
     )
-    for i, f in enumerate(rules.fractions, start=1):
+    for i, f in enumerate(fractions, start=1):
         if allowed_hours is not None and allowed_hours > 0:
             at = cal.add_working_hours(started, allowed_hours * Decimal(str(f)))
         else:

@@ -37,7 +37,7 @@ from huiying.supervision.numbers import take_numbers
 
 log = logging.getLogger("huiying.supervision")
 
-BATCH = 5000
+BATCH = 10_000
 K = Step.Kind
 
 FIELDS = (
@@ -211,7 +211,7 @@ def _process(
             )
         )
     record_events(events, at=now)
-    outbox.emit_many("notify.request", notes)
+    outbox.emit_many("notify.request", notes, plain=True)
     return counts
 
 
