@@ -37,7 +37,7 @@ from huiying.supervision.numbers import take_numbers
 
 log = logging.getLogger("huiying.supervision")
 
-BATCH = 10_000
+BATCH = 20_000
 K = Step.Kind
 
 FIELDS = (
