@@ -161,3 +161,13 @@ def test_find_due_sees_only_what_is_due(city: Any) -> None:
     sweep_at(ISSUE)
     with time_machine.travel(ISSUE + dt.timedelta(hours=1), tick=False):
         assert find_due(ISSUE + dt.timedelta(hours=1)) == []
+
+
+def test_the_minute_job_runs_the_sweep(city: Any) -> None:
+    from huiying.worker.tasks import supervision_sweep_every_minute
+
+    with time_machine.travel(ISSUE, tick=False):
+        one_clock(city, started=ISSUE, due=DUE)
+    with time_machine.travel(DUE + dt.timedelta(minutes=1), tick=False):
+        result = supervision_sweep_every_minute.call_local()
+    assert result["reminder"] == 1
