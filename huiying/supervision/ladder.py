@@ -100,6 +100,7 @@ def plan(
     rules: Rules,
     urgent: bool,
     cal: WorkCalendar,
+    warn: bool = True,
 ) -> list[Rung]:
     """Every rung of one clock, in time order: warnings at fractions of the time allowed,
     催办 1..N from the due time at the policy's interval, then the escalation to 督查室
@@ -110,7 +111,7 @@ def plan(
 
     rungs: list[Rung] = []
     working = measure == Clock.Measure.WORKING and not urgent
-    fractions = rules.fractions if due > started else ()
+    fractions = rules.fractions if warn and due > started else ()
     allowed_hours = (
         Decimal(cal.working_time_between(started, due).total_seconds()) / 3600
         if working and fractions

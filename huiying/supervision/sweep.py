@@ -143,6 +143,7 @@ def _process(
         rules = rules_of[row.clock_id] = book.rules(row.category, row.severity)
         urgent = ladder.is_urgent(row.category, row.severity)
         rungs = ladder.plan(
+            warn=row.due > now,  # a warning after the deadline says nothing any more
             started=row.started,
             due=row.due,
             measure=row.measure,
@@ -320,17 +321,11 @@ def recipients(row: Due, rung: ladder.Rung, rules: ladder.Rules) -> dict[str, An
 
 
 def _overdue_text(row: Due, now: dt.datetime) -> str:
-    late = now - row.due
-    if late <= dt.timedelta(0):
-        left = -late
-        return _("距时限还有%(h)d小时%(m)d分") % {
-            "h": left.total_seconds() // 3600,
-            "m": left.total_seconds() % 3600 // 60,
-        }
-    return _("已超时%(h)d小时%(m)d分") % {
-        "h": late.total_seconds() // 3600,
-        "m": late.total_seconds() % 3600 // 60,
-    }
+    late = int((now - row.due).total_seconds())
+    words = _words()
+    text = words["late"][1] if late > 0 else words["left"][1]
+    late = abs(late)
+    return text % {"h": late // 3600, "m": late % 3600 // 60}
 
 
 @functools.cache
@@ -358,6 +353,8 @@ def _words() -> dict[str, tuple[str, str]]:
                     "这是第%(n)d次催办，请立即办理。"
                 ),
             ),
+            "left": ("", _("距时限还有%(h)d小时%(m)d分")),
+            "late": ("", _("已超时%(h)d小时%(m)d分")),
             K.ESCALATION: (
                 _("提请督办"),
                 _(
