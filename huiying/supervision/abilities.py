@@ -47,8 +47,3 @@ def may_see_referral(p: Principal, referral: Referral) -> bool:
 
 def may_decide(p: Principal, referral: Referral) -> bool:
     return p.is_discipline and referral.status == Referral.Status.PENDING
-
-
-def may_see_outcomes_of(p: Principal, form: Assignment) -> bool:
-    """The outcome of a referral is shown on the form to whoever sees the form."""
-    return True
