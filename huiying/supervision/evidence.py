@@ -22,6 +22,7 @@ from fpdf.enums import XPos, YPos
 from huiying.cases import clocks
 from huiying.cases.documents.fonts import pdf_font
 from huiying.cases.models import Assignment, Attachment
+from huiying.cases.views_common import event_label
 from huiying.common.models import AuditEvent
 from huiying.supervision.models import Step, SupervisionOrder
 
@@ -94,7 +95,7 @@ def collect(form: Assignment, *, now: dt.datetime | None = None) -> dict[str, An
             "at": _t(e.created_at),
             "actor": e.actor_label,
             "action": e.action,
-            "what": ACTION_WORDS.get(e.action, e.action),
+            "what": ACTION_WORDS.get(e.action) or event_label(e.action),
             "reason": e.reason,
             "hash": e.hash,
         }

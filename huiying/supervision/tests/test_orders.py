@@ -131,6 +131,7 @@ def test_referral_freezes_the_evidence_and_discipline_decides(city: Any, escalat
     assert [s["kind"] for s in e["steps"]][-1] == "提请督办"
     assert e["orders"][0]["number"] == order.number
     assert any(a["action"] == "supervision.order_issued" for a in e["audit"])
+    assert "交办" in next(a["what"] for a in e["audit"] if a["action"] == "assignment.issue")
     assert len(referral.evidence_sha256) == 64
     # A second referral waits for the first to be decided.
     with pytest.raises(IllegalTransition):
