@@ -171,3 +171,22 @@ def test_the_minute_job_runs_the_sweep(city: Any) -> None:
     with time_machine.travel(DUE + dt.timedelta(minutes=1), tick=False):
         result = supervision_sweep_every_minute.call_local()
     assert result["reminder"] == 1
+
+
+def test_cacs_own_clock_is_reminded_not_escalated(city: Any) -> None:
+    from huiying.cases.models import Clock
+    from huiying.cases.tests.builders import PHONE, to_status
+
+    form = to_status(city, PHONE)
+    backfill = Clock.objects.get(assignment=form, kind=Clock.Kind.BACKFILL)
+    supervision_sweep(backfill.due_at + dt.timedelta(days=3))
+    mine = Step.objects.filter(clock=backfill)
+    assert sorted(mine.values_list("kind", flat=True)) == ["reminder", "reminder"]
+    note = next(
+        e
+        for e in OutboxEvent.objects.filter(topic="notify.request")
+        if f"clock:{backfill.pk}:" in e.payload["dedupe_key"]
+    )
+    assert note is not None
+    assert note.payload["recipients"] == {"offices": [{"office": "cac", "roles": []}]}
+    assert note.payload["urgent"] is True  # a phoned-in emergency never sleeps
