@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "huiying.cases",
     "huiying.notify",
     "huiying.analysis",
+    "huiying.supervision",
     "huiying.api",
     "huiying.demo",
     "huiying.worker",
@@ -301,3 +302,12 @@ HUIYING_SMS_URL = env_str("HUIYING_SMS_URL", "")
 HUIYING_SMS_METHOD = env_str("HUIYING_SMS_METHOD", "POST")
 HUIYING_SMS_HEADERS = env_str("HUIYING_SMS_HEADERS", "")
 HUIYING_SMS_BODY = env_str("HUIYING_SMS_BODY", "")
+# --- supervision (催办督办, 问责) ---------------------------------------------------------------
+HUIYING_REMINDER_NUMBER_PREFIX = env_str("HUIYING_REMINDER_NUMBER_PREFIX", "通网催")
+HUIYING_ORDER_NUMBER_PREFIX = env_str("HUIYING_ORDER_NUMBER_PREFIX", "通网督")
+HUIYING_REFERRAL_NUMBER_PREFIX = env_str("HUIYING_REFERRAL_NUMBER_PREFIX", "通网问")
+# Parts other apps add to the form page and its timeline's words, by dotted path, so the core
+# (cases) names no app that watches it.
+HUIYING_FORM_PANELS = ["huiying.supervision.panels.form_panel"]
+HUIYING_EVENT_LABELS = ["huiying.supervision.panels.EVENT_LABELS"]
+HUIYING_DISCIPLINE_HOME = "supervision:discipline"

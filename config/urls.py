@@ -18,6 +18,7 @@ urlpatterns = [
     path("monitoring/", include("huiying.monitoring.urls")),
     path("messages/", include("huiying.notify.urls")),
     path("triage/", include("huiying.analysis.urls")),
+    path("supervision/", include("huiying.supervision.urls")),
     path("", include("huiying.cases.urls")),
 ]
 

@@ -95,6 +95,8 @@ def state(clock: Clock, now: dt.datetime | None = None) -> State:
 def label(clock: Clock) -> str:
     if clock.kind == K.CONTINUED_RELEASE:
         return _("持续发布（第%(n)d次）") % {"n": clock.round}
+    if clock.kind == K.SUPERVISION_ORDER:
+        return _("督办单书面说明（第%(n)d份）") % {"n": clock.round}
     if clock.kind == K.FEEDBACK and clock.round > 1:
         return _("重办后反馈（第%(n)d次）") % {"n": clock.round}
     return str(clock.get_kind_display())  # translated once per language (common.choices)
@@ -159,6 +161,7 @@ SHORT_LABELS: dict[str, Any] = {
     K.FEEDBACK: gettext_lazy("反馈"),
     K.BACKFILL: gettext_lazy("补填"),
     K.CONFIRM: gettext_lazy("复核"),
+    K.SUPERVISION_ORDER: gettext_lazy("督办"),
 }
 
 
@@ -366,6 +369,36 @@ def start_rework(form: Assignment, start: dt.datetime) -> Clock:
         measure=_measure(limits.measure),
         round_=(last.round + 1) if last else 1,
     )
+
+
+def start_order_clock(
+    form: Assignment, *, started: dt.datetime, due: dt.datetime, round_: int
+) -> Clock:
+    """A supervision order (督办单) asks the unit for a written explanation by ``due``: its
+    own clock, read and swept like every other. ``round_`` is the order's place on the form."""
+    return _create(
+        form,
+        K.SUPERVISION_ORDER,
+        started=started,
+        due=due,
+        measure=Clock.Measure.NATURAL,
+        round_=round_,
+    )
+
+
+def finish_clock(clock: Clock, at: dt.datetime) -> Clock:
+    """Mark one known open clock met (a supervision order's explanation received)."""
+    clock.done_at = at
+    clock.save(update_fields=["done_at"])
+    return clock
+
+
+def stop_clock(clock: Clock, reason: str, at: dt.datetime) -> Clock:
+    """Stop one known open clock without its obligation met (an order withdrawn or referred)."""
+    clock.stopped_at = at
+    clock.stop_reason = reason[:200]
+    clock.save(update_fields=["stopped_at", "stop_reason"])
+    return clock
 
 
 def _latest_open(form: Assignment, kind: str) -> Clock | None:

@@ -559,6 +559,8 @@ class Clock(ChoiceLabelsMixin, models.Model):
         AUTHORITATIVE_INFO = "authoritative_info", _("发布权威信息（5小时内）")
         PRESS_CONFERENCE = "press_conference", _("举行新闻发布会（24小时内）")
         CONTINUED_RELEASE = "continued_release", _("持续发布权威信息")
+        # A supervision order's (督办单) written explanation, owed by the unit's leader.
+        SUPERVISION_ORDER = "supervision_order", _("督办单书面说明")
 
     class Owner(models.TextChoices):
         UNIT = "unit", _("承办单位")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -45,7 +46,10 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("cases:drafts")
     if p.sees_all:  # 督查室 and 政府办 oversee every unit's forms
         return redirect("cases:all")
-    if p.is_discipline:  # 监委: accountability referrals come with the supervision module
+    if p.is_discipline:  # 监委: its referrals, where the supervision module is installed
+        target = getattr(settings, "HUIYING_DISCIPLINE_HOME", "")
+        if target:
+            return redirect(target)
         return render(request, "cases/discipline_home.html")
     if p.acting_unit_ids:
         return redirect("cases:inbox")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from huiying.accounts.roles import Principal, principal_for
@@ -28,7 +31,31 @@ EVENT_LABELS: dict[str, Any] = {f"assignment.{t.action}": t.label for t in BY_AC
 
 
 def event_label(action: str) -> str:
-    return str(EVENT_LABELS.get(action, action))
+    label = EVENT_LABELS.get(action)
+    if label is None:
+        label = extra_event_labels().get(action, action)
+    return str(label)
+
+
+@functools.cache
+def extra_event_labels() -> dict[str, Any]:
+    """Words for events other apps write on a form (``settings.HUIYING_EVENT_LABELS``, dotted
+    paths of dicts): the core shows them without knowing those apps."""
+    out: dict[str, Any] = {}
+    for path in getattr(settings, "HUIYING_EVENT_LABELS", ()):
+        out.update(import_string(path))
+    return out
+
+
+def form_panels(request: HttpRequest, form: Assignment) -> list[str]:
+    """HTML parts other apps add to the form page (``settings.HUIYING_FORM_PANELS``: dotted
+    paths of ``panel(request, form) -> str``, empty when there is nothing to show)."""
+    out = []
+    for path in getattr(settings, "HUIYING_FORM_PANELS", ()):
+        html = import_string(path)(request, form)
+        if html:
+            out.append(html)
+    return out
 
 
 def principal(request: HttpRequest) -> Principal:

@@ -28,6 +28,7 @@ from huiying.cases.views_common import (
     decorate_rows,
     event_label,
     forbidden,
+    form_panels,
     is_htmx,
     principal,
     visible_form,
@@ -145,6 +146,7 @@ def detail_context(request: HttpRequest, form: Assignment, **extra: Any) -> dict
         and form.status not in TERMINAL_STATES
         and (p.is_cac or form.unit_id in p.acting_unit_ids),
         "may_attach": any(t.action == "edit" for t in transitions),
+        "panels": form_panels(request, form),
         **extra,
     }
 

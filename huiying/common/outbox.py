@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from huiying.common.audit import to_jsonable
+from huiying.common.bulk import insert_rows
 from huiying.common.models import OutboxDelivery, OutboxEvent
 
 log = logging.getLogger("huiying.outbox")
@@ -220,3 +221,44 @@ def backlog() -> dict[str, dict[str, int]]:
     for name, state, n in rows:
         out.setdefault(name, {"pending": 0, "failed": 0})[state] = n
     return out
+
+
+def emit_many(
+    topic: str,
+    items: list[tuple[str, object, Mapping[str, Any]]],
+    *,
+    actor: Any = None,
+    plain: bool = False,
+) -> int:
+    """``emit`` for many events of one topic at once (a sweep's steps): ``items`` are
+    ``(aggregate_type, aggregate_id, payload)``; rows are bulk-inserted in the caller's
+    transaction, one delivery per subscriber each. ``plain``: the payloads hold only JSON
+    values already (no dates, decimals or UUIDs), so they are stored as they are."""
+    if not items:
+        return 0
+    if not connection.in_atomic_block:
+        raise RuntimeError("outbox.emit_many must run inside the transaction of the change")
+    now = timezone.now()
+    actor_id = getattr(actor, "pk", None)
+    ids = insert_rows(
+        OutboxEvent,
+        ["topic", "aggregate_type", "aggregate_id", "payload", "actor_id", "created_at"],
+        [
+            [topic, kind, str(pk), to_jsonable(payload), actor_id, now]
+            for kind, pk, payload in items
+        ],
+        returning=["id"],
+    )
+    names = subscribers(topic)
+    if names:
+        insert_rows(
+            OutboxDelivery,
+            ["event_id", "consumer", "available_at", "state", "attempts", "last_error"],
+            [
+                [event_id, n, now, OutboxDelivery.State.PENDING, 0, ""]
+                for (event_id,) in ids
+                for n in names
+            ],
+        )
+        transaction.on_commit(_wake)
+    return len(ids)

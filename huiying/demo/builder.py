@@ -184,6 +184,9 @@ class DemoCity:
             self.plan_story(story)
         self.plan_fire()
         self.plan_waterlogging()
+        from huiying.demo.ladder import plan_ladder
+
+        plan_ladder(self)  # 催办督办: a form at every rung of the ladder
 
     def plan_story(self, story: Story) -> None:
         m = BY_KEY[story.matter]

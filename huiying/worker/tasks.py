@@ -113,3 +113,11 @@ def release_held_notifications() -> int:
 @periodic_job(crontab(minute="23", hour="3"))
 def prune_periodic_runs_daily() -> int:
     return periodic.prune()
+# --- supervision: warnings, 催办 and escalations of every open clock, each step once -----------
+
+
+@periodic_job(crontab(minute="*"), expires=60)
+def supervision_sweep_every_minute() -> dict[str, int]:
+    from huiying.supervision.sweep import supervision_sweep
+
+    return supervision_sweep()
