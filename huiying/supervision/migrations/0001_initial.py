@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("cases", "0009_alter_clock_kind"),
+        ("cases", "0010_alter_clock_kind"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
