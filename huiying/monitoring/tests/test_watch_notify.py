@@ -36,7 +36,7 @@ def test_a_match_becomes_an_urgent_message_on_every_members_channels(
     result = ingest_items(source=make_source(), items=[raw(1, title="", text=LONG_POST)])
     outbox.drain_all()
     outbox.drain_all()
-    request = OutboxEvent.objects.get(topic="notify.request")
+    request = OutboxEvent.objects.get(topic="notify.request", payload__template="watch.matched")
     assert request.payload["template"] == "watch.matched"
     assert request.payload["urgent"] is True
     messages = Message.objects.filter(template="watch.matched")
