@@ -95,19 +95,25 @@ class Item(models.Model):
     external_id = models.CharField(_("来源编号"), max_length=200, blank=True)
     url = models.URLField(_("原始链接"), max_length=1000, blank=True)
     canonical_url = models.CharField(_("规范链接"), max_length=1000, blank=True, db_index=True)
+    # title, text, board_reply: exactly as published (markup of the page removed when it was
+    # parsed, whitespace tidied), shown as evidence. The folded forms (NFKC, simplified,
+    # lower case) are for matching rules and watches, search and analysis, never shown.
     title = models.CharField(_("标题"), max_length=500, blank=True)
+    title_folded = models.CharField(_("标题（归一化，用于匹配）"), max_length=500, blank=True)
     text = models.TextField(_("正文（原文）"), blank=True)
-    text_simplified = models.TextField(_("正文（简体，用于分析）"), blank=True)
+    text_simplified = models.TextField(_("正文（归一化，用于匹配和分析）"), blank=True)
     author = models.CharField(_("作者"), max_length=200, blank=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True, db_index=True)
     captured_at = models.DateTimeField(_("采集时间"), db_index=True)
     # published_at when known, else captured_at: what search filters on and sorts by, so
     # an imported or feed item without a date still has a place on the timeline.
     posted_at = models.DateTimeField(_("时间"), null=True, blank=True, db_index=True)
+    # SHA-256 of the de-duplication match key (dedup.py); empty when the key is too short.
     content_hash = models.CharField(_("内容哈希"), max_length=64, db_index=True)
-    simhash = models.BigIntegerField(_("SimHash"), null=True, blank=True)
-    # The four 16-bit bands of simhash (see simhash.py): near-duplicate candidates are
-    # items that agree on at least one band, found by indexed equality look-ups.
+    simhash = models.BigIntegerField(_("SimHash"), null=True, blank=True)  # no longer filled
+    # The four MinHash LSH bands of the match key (dedup.py; the names are from the SimHash
+    # they replaced): near-duplicate candidates are items that agree on at least one band,
+    # found by indexed equality look-ups, then verified.
     simhash_b0 = models.PositiveIntegerField(null=True, blank=True, db_index=True)
     simhash_b1 = models.PositiveIntegerField(null=True, blank=True, db_index=True)
     simhash_b2 = models.PositiveIntegerField(null=True, blank=True, db_index=True)
