@@ -417,13 +417,38 @@ def _stored_by_url(values: set[str]) -> dict[str, int]:
     return found
 
 
+class _Candidate:
+    """A stored or batch item that may be copied; its features computed only when needed."""
+
+    __slots__ = ("_feats", "_row", "origin")
+
+    def __init__(
+        self,
+        origin: Origin,
+        feats: dedup.Features | None = None,
+        row: tuple[str, str, str, str] | None = None,
+    ) -> None:
+        self.origin = origin
+        self._feats = feats
+        self._row = row
+
+    @property
+    def feats(self) -> dedup.Features:
+        if self._feats is None:
+            assert self._row is not None
+            title, text, title_folded, folded = self._row
+            self._feats = dedup.features(title, text, folded_title=title_folded, folded_text=folded)
+            self._row = None
+        return self._feats
+
+
 class _NearIndex:
     """Originals that may be copied, by match key and by MinHash band: the stored ones fetched
-    in one indexed query, plus the batch's own originals. ``find`` verifies each candidate."""
+    in one indexed query, plus the batch's own items. ``find`` verifies each candidate."""
 
     def __init__(self) -> None:
-        self.by_key: dict[str, list[tuple[Origin, dedup.Features]]] = defaultdict(list)
-        self.by_band: list[dict[int, list[tuple[Origin, dedup.Features]]]] = [
+        self.by_key: dict[str, list[_Candidate]] = defaultdict(list)
+        self.by_band: list[dict[int, list[_Candidate]]] = [
             defaultdict(list) for _ in range(dedup.BANDS)
         ]
 
@@ -443,37 +468,53 @@ class _NearIndex:
             Item.objects.filter(q)
             .order_by("pk")
             .values_list(
-                "pk", "duplicate_of_id", "title", "text", "title_folded", "text_simplified"
+                "pk",
+                "duplicate_of_id",
+                "content_hash",
+                "simhash_b0",
+                "simhash_b1",
+                "simhash_b2",
+                "simhash_b3",
+                "title",
+                "text",
+                "title_folded",
+                "text_simplified",
             )
         )
-        for pk, dup, title, text, title_folded, folded in rows.iterator(chunk_size=2000):
-            feats = dedup.features(title, text, folded_title=title_folded, folded_text=folded)
-            index.add(("stored", dup or pk), feats)
+        for pk, dup, key_hash, b0, b1, b2, b3, *texts in rows.iterator(chunk_size=2000):
+            candidate = _Candidate(("stored", dup or pk), row=tuple(texts))  # type: ignore[arg-type]
+            bands = (b0, b1, b2, b3) if b0 is not None else None
+            index._add(candidate, key_hash, bands)
         return index
 
     def add(self, origin: Origin, feats: dedup.Features) -> None:
-        if feats.key_hash:
-            self.by_key[feats.key_hash].append((origin, feats))
-        if feats.bands:
-            for b, value in enumerate(feats.bands):
-                self.by_band[b][value].append((origin, feats))
+        self._add(_Candidate(origin, feats), feats.key_hash, feats.bands)
+
+    def _add(
+        self, candidate: _Candidate, key_hash: str, bands: tuple[int, int, int, int] | None
+    ) -> None:
+        if key_hash:
+            self.by_key[key_hash].append(candidate)
+        if bands:
+            for b, value in enumerate(bands):
+                self.by_band[b][value].append(candidate)
 
     def find(self, feats: dedup.Features) -> Origin | None:
         """The earliest verified candidate: stored before batch, then oldest."""
-        candidates: list[tuple[Origin, dedup.Features]] = []
+        candidates: list[_Candidate] = []
         if feats.key_hash:
             candidates.extend(self.by_key.get(feats.key_hash, ()))
         if feats.bands:
             for b, value in enumerate(feats.bands):
                 candidates.extend(self.by_band[b].get(value, ()))
-        candidates.sort(key=lambda c: (c[0][0] != "stored", c[0][1]))
+        candidates.sort(key=lambda c: (c.origin[0] != "stored", c.origin[1]))
         tried: set[int] = set()
-        for origin, other in candidates:
-            if id(other) in tried:
+        for candidate in candidates:
+            if id(candidate) in tried:
                 continue
-            tried.add(id(other))
-            if dedup.same_post(other, feats):
-                return origin
+            tried.add(id(candidate))
+            if dedup.same_post(candidate.feats, feats):
+                return candidate.origin
         return None
 
 

@@ -7,6 +7,7 @@ another page with a tracking suffix) must give the same canonical URL and conten
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import html
 import re
@@ -68,9 +69,24 @@ def _converter() -> opencc.OpenCC:
     return conv
 
 
+@functools.lru_cache(maxsize=1)
+def _traditional() -> frozenset[str]:
+    """Every character the t2s conversion changes on its own (computed once per process):
+    a text with none of them is converted only when a phrase could still change, which
+    in practice needs one of them, so the converter is skipped."""
+    conv = _converter()
+    chars = [chr(c) for c in range(0x3400, 0xA000)] + [chr(c) for c in range(0xF900, 0xFB00)]
+    converted = str(conv.convert("\n".join(chars))).split("\n")
+    if len(converted) != len(chars):  # pragma: no cover - a conversion that merged lines
+        return frozenset(chars)
+    return frozenset(c for c, t in zip(chars, converted, strict=True) if c != t)
+
+
 def to_simplified(text: str) -> str:
     """Fold traditional characters to simplified (for analysis; the original is kept)."""
     if not text or text.isascii():
+        return text
+    if _traditional().isdisjoint(text):
         return text
     return str(_converter().convert(text))
 
