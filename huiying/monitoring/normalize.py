@@ -165,7 +165,9 @@ def html_to_text(fragment: str) -> str:
             parts.append("\n")
 
     walk(root)
-    return tidy_text("".join(parts))
+    # As the page collectors read elements out: one line per block, no empty lines.
+    lines = (_WS_RE.sub(" ", line).strip() for line in "".join(parts).splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 # What HTML text looks like (a Weibo-like API's ``text``): an entity, or one of the tags such
