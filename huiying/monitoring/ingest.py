@@ -483,8 +483,8 @@ class _NearIndex:
         )
         for pk, dup, key_hash, b0, b1, b2, b3, *texts in rows.iterator(chunk_size=2000):
             candidate = _Candidate(("stored", dup or pk), row=tuple(texts))  # type: ignore[arg-type]
-            bands = (b0, b1, b2, b3) if b0 is not None else None
-            index._add(candidate, key_hash, bands)
+            bands = (b0, b1, b2, b3) if None not in (b0, b1, b2, b3) else None
+            index._add(candidate, key_hash, bands)  # type: ignore[arg-type]
         return index
 
     def add(self, origin: Origin, feats: dedup.Features) -> None:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from huiying.monitoring import normalize
 from huiying.monitoring.collectors.vendor import sign
 from huiying.monitoring.ingest import ingest_items
-from huiying.monitoring.models import Item, KeywordRule, Source
+from huiying.monitoring.models import Item, KeywordRule
 from huiying.monitoring.services_intake import import_file, manual_entry
 from huiying.monitoring.services_sources import collect_source, source_save
 from huiying.monitoring.tests.support_board import BOARD_DEFINITION, Post, publish
