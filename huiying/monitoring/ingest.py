@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -298,17 +298,25 @@ def _store(source: Source, prepared: list[_Prepared | None], now: dt.datetime) -
         else:
             result.unchanged += 1
         ids[index] = item
-    Item.objects.bulk_create(first_pass)
-    for copy, original_item in second_pass:
-        copy.duplicate_of_id = original_item.pk
-    Item.objects.bulk_create([copy for copy, _ in second_pass])
+    if _copy_ok(len(created)):
+        # PostgreSQL: ids first (one query), so in-batch copies point at their originals and
+        # every new row goes in with one COPY.
+        _allocate_ids(Item, first_pass + [copy for copy, _ in second_pass])
+        for copy, original_item in second_pass:
+            copy.duplicate_of_id = original_item.pk
+        _copy_rows(Item, first_pass + [copy for copy, _ in second_pass])
+    else:
+        Item.objects.bulk_create(first_pass)
+        for copy, original_item in second_pass:
+            copy.duplicate_of_id = original_item.pk
+        Item.objects.bulk_create([copy for copy, _ in second_pass])
     for item, _p in created:
         if item.duplicate_of_id is None:
             result.new += 1
         else:
             result.duplicates += 1
-    Evidence.objects.bulk_create([_evidence(item, p.raw, now) for item, p in created])
-    EngagementSample.objects.bulk_create(samples + [_sample(item, now) for item, _ in created])
+    _insert(Evidence, [_evidence(item, p.raw, now) for item, p in created])
+    _insert(EngagementSample, samples + [_sample(item, now) for item, _ in created])
     # 4. Rules and watches, for the new rows only: a re-seen post was matched when first stored.
     new_items = [item for item, _ in created]
     _match_rules(new_items, now)
@@ -329,6 +337,55 @@ def _store(source: Source, prepared: list[_Prepared | None], now: dt.datetime) -
         dict.fromkeys(x.pk if isinstance(x, Item) else x for x in ids if x is not None)
     )
     return result
+
+
+COPY_FROM = 50  # rows: from this many on, PostgreSQL gets them by COPY instead of INSERT
+
+
+def _copy_ok(rows: int) -> bool:
+    return connection.vendor == "postgresql" and rows >= COPY_FROM
+
+
+def _allocate_ids(model: type[models.Model], objs: list[Any]) -> None:
+    """Take ids for ``objs`` from the table's identity sequence in one query."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, len(objs)],
+        )
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            obj.pk = pk
+
+
+def _copy_rows(model: type[models.Model], objs: list[Any]) -> None:
+    """COPY rows whose ids are set (no per-row SQL to build or parse; same constraints)."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(c) for c in ["id", *(f.column for f in fields)])
+    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(sql) as copy,
+    ):
+        for obj in objs:
+            copy.write_row(
+                [
+                    obj.pk,
+                    *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields),
+                ]
+            )
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def _insert(model: type[models.Model], objs: list[Any]) -> None:
+    if not _copy_ok(len(objs)):
+        model.objects.bulk_create(objs)
+        return
+    _allocate_ids(model, objs)
+    _copy_rows(model, objs)
 
 
 def _refresh(item: Item, raw: RawItem) -> bool:

@@ -121,3 +121,27 @@ def test_data_migration_fills_the_folded_fields() -> None:
     assert item.title == "崇川區噪音？" and item.title_folded == "崇川区噪音?"
     assert item.text_simplified.startswith("夜间施工,abc!")
     assert item.content_hash and item.simhash_b0 is not None
+
+
+@pytest.mark.django_db
+def test_a_large_batch_with_copies_inside_it() -> None:
+    # 60 new rows: PostgreSQL takes ids first and COPYs them (ingest.COPY_FROM), SQLite inserts.
+    from huiying.monitoring.models import EngagementSample, Evidence
+    from huiying.monitoring.search import SearchFilters, search_items
+
+    towns = ["洋口镇", "栟茶镇", "掘港街道", "长江镇", "白蒲镇", "曲塘镇"]
+    items = []
+    for n in range(30):
+        text = POST.replace("洋口镇", towns[n % 6]).replace("32名", f"{n + 3}名")
+        items.append(raw(f"a{n}", title="", text=text, url=f"https://b.example.cn/{n}"))
+        items.append(
+            raw(f"c{n}", title="", text=f"转发：{text} #南通#", url=f"https://w.example.cn/{n}")
+        )
+    result = ingest_items(source=make_source(), items=items)
+    assert (result.new, result.duplicates) == (30, 30)
+    rows = {i.external_id: i for i in Item.objects.all()}
+    for n in range(30):
+        assert rows[f"c{n}"].duplicate_of_id == rows[f"a{n}"].pk
+    assert Evidence.objects.count() == EngagementSample.objects.count() == 60
+    qs, _words = search_items(SearchFilters(query="拖欠农民工工资"))
+    assert qs.count() == 60
