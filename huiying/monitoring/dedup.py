@@ -168,16 +168,49 @@ def entities(folded: str) -> Entities:
     return Entities(frozenset(numbers), frozenset(places), frozenset(units))
 
 
-@dataclass(frozen=True)
 class Features:
-    """What de-duplication needs of one post, computed once, outside any transaction."""
+    """What de-duplication needs of one post. The match key, its hash and the MinHash bands
+    are computed at once (outside any transaction): they are what candidates are found by.
+    The trigram set and the numbers, places and units are computed only when the post is
+    actually compared with a candidate, which few posts are."""
 
-    key: str  # the match key (folded, repost noise and punctuation removed)
-    key_hash: str  # SHA-256 of the key ("" when the key is too short to be trusted)
-    shingles: frozenset[Gram]
-    bands: tuple[int, int, int, int] | None  # MinHash LSH bands (31-bit), None when too short
-    core: Entities  # of the body
-    soft: Entities  # of the title and hashtags
+    __slots__ = ("_core", "_shingles", "_soft", "body", "bands", "key", "key_hash", "tags", "title")
+
+    def __init__(self, *, key: str, body: str, tags: str, title: str) -> None:
+        self.key = key  # the match key (folded, repost noise and punctuation removed)
+        self.body = body  # the folded body without repost noise
+        self.tags = tags  # the hashtags' words
+        self.title = title  # the folded title, when it counts softly ("" otherwise)
+        # SHA-256 of the key ("" when the key is too short to be trusted)
+        self.key_hash = (
+            hashlib.sha256(key.encode()).hexdigest() if len(key) >= MIN_KEY_CHARS else ""
+        )
+        self.bands = minhash_bands(key)  # MinHash LSH bands (31-bit), None when too short
+        self._shingles: frozenset[Gram] | None = None
+        self._core: Entities | None = None
+        self._soft: Entities | None = None
+
+    @property
+    def shingles(self) -> frozenset[Gram]:
+        if self._shingles is None:
+            self._shingles = shingles(self.key)
+        return self._shingles
+
+    @property
+    def core(self) -> Entities:
+        """The numbers, places and units of the body."""
+        if self._core is None:
+            self._core = entities(self.body)
+        return self._core
+
+    @property
+    def soft(self) -> Entities:
+        """Those of the hashtags, and the city's place names in the title."""
+        if self._soft is None:
+            found = entities(self.tags) if self.tags else _EMPTY
+            places = frozenset(_found(_directory_res()[0], self.title)) if self.title else None
+            self._soft = _with_places(found, places or frozenset())
+        return self._soft
 
 
 def strip_noise(folded: str) -> str:
@@ -207,16 +240,19 @@ _BIN_STARTS = [-(1 << 63) + k * _BIN_WIDTH for k in range(BINS + 1)]
 _EMPTY_BIN = (1 << 63) - 1
 
 
-def minhash_bands(grams: frozenset[Gram]) -> tuple[int, int, int, int] | None:
-    """Four 31-bit band keys of a one-permutation MinHash over the trigrams: each trigram's
-    64-bit hash falls into one of 16 bins by its top bits, each bin keeps its smallest value.
+def minhash_bands(key: str) -> tuple[int, int, int, int] | None:
+    """Four 31-bit band keys of a one-permutation MinHash over the key's trigrams: each
+    trigram's 64-bit hash falls into one of 16 bins by its top bits, each bin keeps its
+    smallest value.
 
     The hash is Python's own hash of a tuple of ints: not salted per process (only str and
     bytes hashes are), the same on every 64-bit CPython since 3.8, and computed at C speed;
-    the bins' minima are found by sorting once and bisecting 16 times."""
-    if len(grams) < MIN_SHINGLES:
+    the bins' minima are found by sorting once and bisecting 16 times (a repeated trigram
+    changes no minimum)."""
+    if len(key) < MIN_SHINGLES + 2:
         return None
-    hs = sorted(map(hash, grams))
+    o = list(map(ord, key))
+    hs = sorted(map(hash, zip(o, o[1:], o[2:], strict=False)))
     mins = []
     n = len(hs)
     for k in range(BINS):
@@ -240,7 +276,7 @@ def features(title: str, text: str, *, folded_title: str = "", folded_text: str 
     tags = " ".join(_HASHTAG_RE.findall(fx))
     body = strip_noise(fx)
     key = key_of(body)
-    title_places: frozenset[str] = frozenset()
+    title = ""
     if len(key) < MIN_KEY_CHARS:
         # A short body (a feed headline, "图片") says too little: the title joins the key.
         body = f"{strip_noise(ft)}\n{body}"
@@ -248,17 +284,8 @@ def features(title: str, text: str, *, folded_title: str = "", folded_text: str 
     elif ft:
         # A resubmission often gets a new title ("举报A市…" / "请求解决…"): of the title only
         # the city's own place names count, softly.
-        title_places = frozenset(_found(_directory_res()[0], ft))
-    key_hash = hashlib.sha256(key.encode()).hexdigest() if len(key) >= MIN_KEY_CHARS else ""
-    grams = shingles(key)
-    return Features(
-        key=key,
-        key_hash=key_hash,
-        shingles=grams,
-        bands=minhash_bands(grams),
-        core=entities(body),
-        soft=_with_places(entities(tags) if tags else _EMPTY, title_places),
-    )
+        title = ft
+    return Features(key=key, body=body, tags=tags, title=title)
 
 
 def _with_places(found: Entities, places: frozenset[str]) -> Entities:
