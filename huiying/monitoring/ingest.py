@@ -382,7 +382,7 @@ def _copy_rows(model: type[models.Model], objs: list[Any]) -> None:
 
 def _insert(model: type[models.Model], objs: list[Any]) -> None:
     if not _copy_ok(len(objs)):
-        model.objects.bulk_create(objs)
+        model._default_manager.bulk_create(objs)
         return
     _allocate_ids(model, objs)
     _copy_rows(model, objs)
