@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from huiying.common import outbox
@@ -299,8 +299,8 @@ def _store(source: Source, prepared: list[_Prepared | None], now: dt.datetime) -
             result.unchanged += 1
         ids[index] = item
     if _copy_ok(len(created)):
-        # PostgreSQL: ids first (one query), so in-batch copies point at their originals and
-        # every new row goes in with one COPY.
+        # Ids first (one query), so in-batch copies point at their originals and every new
+        # row goes in with one COPY (PostgreSQL) or one executemany (SQLite).
         _allocate_ids(Item, first_pass + [copy for copy, _ in second_pass])
         for copy, original_item in second_pass:
             copy.duplicate_of_id = original_item.pk
@@ -339,42 +339,58 @@ def _store(source: Source, prepared: list[_Prepared | None], now: dt.datetime) -
     return result
 
 
-COPY_FROM = 50  # rows: from this many on, PostgreSQL gets them by COPY instead of INSERT
+COPY_FROM = 50  # rows: from this many on, the rows skip the ORM's per-row SQL building
 
 
 def _copy_ok(rows: int) -> bool:
-    return connection.vendor == "postgresql" and rows >= COPY_FROM
+    return connection.vendor in ("postgresql", "sqlite") and rows >= COPY_FROM
 
 
 def _allocate_ids(model: type[models.Model], objs: list[Any]) -> None:
-    """Take ids for ``objs`` from the table's identity sequence in one query."""
+    """Take ids for ``objs`` in one query: from the identity sequence on PostgreSQL; on
+    SQLite (one writer at a time, inside this transaction) after the highest id ever used."""
     table = model._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(objs)],
-        )
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            obj.pk = pk
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, len(objs)],
+            )
+            ids = [pk for (pk,) in cursor.fetchall()]
+        else:
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            used = cursor.fetchone()
+            highest = model._default_manager.aggregate(top=Max("pk"))["top"]
+            start = max(int(used[0]) if used else 0, highest or 0)
+            ids = list(range(start + 1, start + 1 + len(objs)))
+    for obj, pk in zip(objs, ids, strict=True):
+        obj.pk = pk
 
 
 def _copy_rows(model: type[models.Model], objs: list[Any]) -> None:
-    """COPY rows whose ids are set (no per-row SQL to build or parse; same constraints)."""
+    """Insert rows whose ids are set: COPY on PostgreSQL, one executemany on SQLite (no
+    per-row SQL to build or parse; the same constraints apply)."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(c) for c in ["id", *(f.column for f in fields)])
-    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(sql) as copy,
-    ):
-        for obj in objs:
-            copy.write_row(
-                [
-                    obj.pk,
-                    *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields),
-                ]
-            )
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(c) for c in ["id", *(f.column for f in fields)])
+    rows = (
+        [obj.pk, *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields)]
+        for obj in objs
+    )
+    if connection.vendor == "postgresql":
+        sql = f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN"
+        with (
+            connection.cursor() as cursor,
+            connection.wrap_database_errors,
+            cursor.cursor.copy(sql) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join(["%s"] * (len(fields) + 1))
+        sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, list(rows))
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
