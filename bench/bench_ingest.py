@@ -85,7 +85,9 @@ def make_stream(n: int, seed: int, prefix: str) -> list[Any]:
 
 
 def run_one(kind: str, items: int, batches: list[int]) -> None:
-    os.environ["DATABASE_URL"] = database_url(kind, "huiying_bench_ingest")
+    os.environ["DATABASE_URL"] = database_url(
+        kind, os.environ.get("BENCH_INGEST_DB", "huiying_bench_ingest")
+    )
     import django
 
     django.setup()

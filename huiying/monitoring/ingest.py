@@ -3,15 +3,19 @@
 ``ingest_items`` is the one entry point for every source kind (polled, pushed, imported,
 manual). For each ``RawItem``:
 
-1. Normalise (outside the transaction, it is CPU only): HTML stripped, traditional folded
-   to simplified for analysis, canonical URL, content hash, rjieba tokens, SimHash.
+1. Prepare (outside the transaction, it is CPU only): the text kept as published (only
+   whitespace tidied: collectors removed the page's markup when they parsed it), its folded
+   form for matching and search (NFKC, simplified, lower case), canonical URL, the
+   de-duplication features (dedup.py: match key and its hash, MinHash bands, the numbers,
+   places and units it names), rjieba tokens.
 2. Same source + external id as a stored item: the same post seen again. Engagement and
    the board's reply are updated, an EngagementSample is added when counts changed, and
    it counts as ``updated`` (or ``unchanged``).
-3. Otherwise it is stored. If an earlier item has the same canonical URL or content hash,
-   or a SimHash within 3 bits (texts of at least 20 words), it is stored as a duplicate of
-   that item's original (``duplicate_of``; chains never form): evidence is kept, the copy
-   is grouped under the original.
+3. Otherwise it is stored. If an earlier item has the same canonical URL, or is a
+   candidate (same match key or a MinHash band in common) that verification confirms (similar
+   text naming the same numbers, places and units; see dedup.py), it is stored as a
+   duplicate of that item's original (``duplicate_of``; chains never form): evidence is
+   kept, the copy is grouped under the original.
 4. New items are matched against active keyword rules and watches (alerts at once).
 
 Everything after normalisation runs in one transaction; a conflicting concurrent insert of
@@ -29,13 +33,13 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from huiying.common import outbox
 from huiying.common.validators import has_http_scheme, without_nul
-from huiying.monitoring import keywords, normalize, search, segment, simhash
+from huiying.monitoring import dedup, keywords, normalize, search, segment
 from huiying.monitoring.models import (
     EngagementSample,
     Evidence,
@@ -49,7 +53,6 @@ from huiying.monitoring.types import RawItem
 
 log = logging.getLogger("huiying.monitoring.ingest")
 
-MIN_HASH_CHARS = 10  # shorter content ("图片", "转发") would make unrelated posts "identical"
 FUTURE_SLACK = dt.timedelta(hours=1)  # a post dated later than this is dated when captured
 ENGAGEMENT = ("likes", "reposts", "comments", "replies")
 
@@ -70,13 +73,11 @@ class _Prepared:
     raw: RawItem
     title: str
     text: str
-    simplified: str
+    title_folded: str
+    simplified: str  # the folded text (Item.text_simplified)
     canonical: str
-    chash: str
-    hash_ok: bool
+    feats: dedup.Features
     tokens: str
-    fingerprint: int | None  # signed 64-bit
-    bands: tuple[int, int, int, int] | None
     external_id: str
     platform: str
     published_at: dt.datetime | None
@@ -99,35 +100,25 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def _prepare(source: Source, raw: RawItem, now: dt.datetime) -> _Prepared | None:
-    title = _cut(normalize.clean_line(raw.title), 500)
-    text = normalize.clean_text(raw.text)
+    title = _cut(normalize.tidy_line(raw.title), 500)
+    text = normalize.tidy_text(raw.text)
     if not (title or text or raw.url.strip()):
         return None
-    simplified = normalize.to_simplified(text)
-    title_s = normalize.to_simplified(title)
-    words = segment.words(normalize.strip_repost_noise(f"{title_s}\n{simplified}"))
-    fingerprint: int | None = None
-    bands: tuple[int, int, int, int] | None = None
-    if len(words) >= simhash.MIN_TOKENS:
-        unsigned = simhash.simhash(words)
-        fingerprint = simhash.to_signed(unsigned)
-        bands = simhash.bands(unsigned)
+    title_folded = normalize.fold(title)
+    folded = normalize.fold(text)
     published_at = _aware(raw.published_at)
     posted_at = (
         published_at if published_at is not None and published_at <= now + FUTURE_SLACK else now
     )
-    chash, hashed_chars = normalize.content_hash_and_size(title, text)
     return _Prepared(
         raw=raw,
         title=title,
         text=text,
-        simplified=simplified,
+        title_folded=title_folded,
+        simplified=folded,
         canonical=_cut(normalize.canonical_url(raw.url), 1000),
-        chash=chash,
-        hash_ok=hashed_chars >= MIN_HASH_CHARS,
-        tokens=segment.index_tokens(f"{title_s}\n{simplified}"),
-        fingerprint=fingerprint,
-        bands=bands,
+        feats=dedup.features(title, text, folded_title=title_folded, folded_text=folded),
+        tokens=segment.index_tokens(f"{title_folded}\n{folded}"),
         external_id=_cut(raw.external_id.strip(), 200),
         platform=_cut(raw.platform.strip() or source.platform, 50),
         published_at=published_at,
@@ -272,20 +263,20 @@ def _store(source: Source, prepared: list[_Prepared | None], now: dt.datetime) -
             url=_cut(p.raw.url.strip(), 1000) if has_http_scheme(p.raw.url) else "",
             canonical_url=p.canonical,
             title=p.title,
+            title_folded=p.title_folded,
             text=p.text,
             text_simplified=p.simplified,
-            author=_cut(normalize.clean_line(p.raw.author), 200),
+            author=_cut(normalize.tidy_line(p.raw.author), 200),
             published_at=p.published_at,
             captured_at=now,
             posted_at=p.posted_at,
-            content_hash=p.chash,
-            simhash=p.fingerprint,
-            simhash_b0=p.bands[0] if p.bands else None,
-            simhash_b1=p.bands[1] if p.bands else None,
-            simhash_b2=p.bands[2] if p.bands else None,
-            simhash_b3=p.bands[3] if p.bands else None,
-            board_reply=normalize.clean_text(p.raw.board_reply),
-            board_status=_cut(normalize.clean_line(p.raw.board_status), 50),
+            content_hash=p.feats.key_hash,
+            simhash_b0=bands[0] if (bands := p.feats.bands) else None,
+            simhash_b1=bands[1] if bands else None,
+            simhash_b2=bands[2] if bands else None,
+            simhash_b3=bands[3] if bands else None,
+            board_reply=normalize.tidy_text(p.raw.board_reply),
+            board_status=_cut(normalize.tidy_line(p.raw.board_status), 50),
             board_replied_at=_aware(p.raw.board_replied_at),
             extra=_jsonable(p.raw.extra),
             search_tokens=p.tokens,
@@ -307,17 +298,25 @@ def _store(source: Source, prepared: list[_Prepared | None], now: dt.datetime) -
         else:
             result.unchanged += 1
         ids[index] = item
-    Item.objects.bulk_create(first_pass)
-    for copy, original_item in second_pass:
-        copy.duplicate_of_id = original_item.pk
-    Item.objects.bulk_create([copy for copy, _ in second_pass])
+    if _copy_ok(len(created)):
+        # Ids first (one query), so in-batch copies point at their originals and every new
+        # row goes in with one COPY (PostgreSQL) or one executemany (SQLite).
+        _allocate_ids(Item, first_pass + [copy for copy, _ in second_pass])
+        for copy, original_item in second_pass:
+            copy.duplicate_of_id = original_item.pk
+        _copy_rows(Item, first_pass + [copy for copy, _ in second_pass])
+    else:
+        Item.objects.bulk_create(first_pass)
+        for copy, original_item in second_pass:
+            copy.duplicate_of_id = original_item.pk
+        Item.objects.bulk_create([copy for copy, _ in second_pass])
     for item, _p in created:
         if item.duplicate_of_id is None:
             result.new += 1
         else:
             result.duplicates += 1
-    Evidence.objects.bulk_create([_evidence(item, p.raw, now) for item, p in created])
-    EngagementSample.objects.bulk_create(samples + [_sample(item, now) for item, _ in created])
+    _insert(Evidence, [_evidence(item, p.raw, now) for item, p in created])
+    _insert(EngagementSample, samples + [_sample(item, now) for item, _ in created])
     # 4. Rules and watches, for the new rows only: a re-seen post was matched when first stored.
     new_items = [item for item, _ in created]
     _match_rules(new_items, now)
@@ -340,6 +339,71 @@ def _store(source: Source, prepared: list[_Prepared | None], now: dt.datetime) -
     return result
 
 
+COPY_FROM = 50  # rows: from this many on, the rows skip the ORM's per-row SQL building
+
+
+def _copy_ok(rows: int) -> bool:
+    return connection.vendor in ("postgresql", "sqlite") and rows >= COPY_FROM
+
+
+def _allocate_ids(model: type[models.Model], objs: list[Any]) -> None:
+    """Take ids for ``objs`` in one query: from the identity sequence on PostgreSQL; on
+    SQLite (one writer at a time, inside this transaction) after the highest id ever used."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, len(objs)],
+            )
+            ids = [pk for (pk,) in cursor.fetchall()]
+        else:
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            used = cursor.fetchone()
+            highest = model._default_manager.aggregate(top=Max("pk"))["top"]
+            start = max(int(used[0]) if used else 0, highest or 0)
+            ids = list(range(start + 1, start + 1 + len(objs)))
+    for obj, pk in zip(objs, ids, strict=True):
+        obj.pk = pk
+
+
+def _copy_rows(model: type[models.Model], objs: list[Any]) -> None:
+    """Insert rows whose ids are set: COPY on PostgreSQL, one executemany on SQLite (no
+    per-row SQL to build or parse; the same constraints apply)."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(c) for c in ["id", *(f.column for f in fields)])
+    rows = (
+        [obj.pk, *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields)]
+        for obj in objs
+    )
+    if connection.vendor == "postgresql":
+        sql = f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN"
+        with (
+            connection.cursor() as cursor,
+            connection.wrap_database_errors,
+            cursor.cursor.copy(sql) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join(["%s"] * (len(fields) + 1))
+        sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, list(rows))
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def _insert(model: type[models.Model], objs: list[Any]) -> None:
+    if not _copy_ok(len(objs)):
+        model._default_manager.bulk_create(objs)
+        return
+    _allocate_ids(model, objs)
+    _copy_rows(model, objs)
+
+
 def _refresh(item: Item, raw: RawItem) -> bool:
     """Copy engagement and the board's reply from a re-fetch; True when anything changed."""
     changed = False
@@ -347,8 +411,8 @@ def _refresh(item: Item, raw: RawItem) -> bool:
         if getattr(item, name) != value:
             setattr(item, name, value)
             changed = True
-    reply = normalize.clean_text(raw.board_reply)
-    status = _cut(normalize.clean_line(raw.board_status), 50)
+    reply = normalize.tidy_text(raw.board_reply)
+    status = _cut(normalize.tidy_line(raw.board_status), 50)
     replied_at = _aware(raw.board_replied_at)
     # A board reply only ever appears or changes; an empty re-fetch must not erase it.
     if reply and reply != item.board_reply:
@@ -390,88 +454,141 @@ Origin = tuple[Literal["stored", "batch"], int]
 def _find_originals(fresh: list[_Prepared]) -> list[Origin | None]:
     if not fresh:
         return []
-    by_url = _stored_originals("canonical_url", {p.canonical for p in fresh if p.canonical})
-    by_hash = _stored_originals("content_hash", {p.chash for p in fresh if p.hash_ok})
-    near = _NearIndex.from_db([p.bands for p in fresh if p.bands])
+    by_url = _stored_by_url({p.canonical for p in fresh if p.canonical})
+    near = _NearIndex.from_db([p.feats for p in fresh])
     batch_url: dict[str, Origin] = {}
-    batch_hash: dict[str, Origin] = {}
     out: list[Origin | None] = []
     for index, p in enumerate(fresh):
         origin: Origin | None = None
         stored = by_url.get(p.canonical) if p.canonical else None
-        if stored is None and p.hash_ok:
-            stored = by_hash.get(p.chash)
         if stored is not None:
             origin = ("stored", stored)
         elif p.canonical and p.canonical in batch_url:
             origin = batch_url[p.canonical]
-        elif p.hash_ok and p.chash in batch_hash:
-            origin = batch_hash[p.chash]
-        elif p.fingerprint is not None:
-            origin = near.find(p.fingerprint)
+        else:
+            origin = near.find(p.feats)
         out.append(origin)
         # Later items of the batch that copy this one point at its root, never at a copy.
-        root: Origin = origin or ("batch", index)
         if p.canonical:
-            batch_url.setdefault(p.canonical, root)
-        if p.hash_ok:
-            batch_hash.setdefault(p.chash, root)
-        if p.fingerprint is not None and p.bands is not None:
-            near.add(root, p.fingerprint, p.bands)
+            batch_url.setdefault(p.canonical, origin or ("batch", index))
+        near.add(origin or ("batch", index), p.feats)
     return out
 
 
-def _stored_originals(field_name: str, values: set[str]) -> dict[str, int]:
-    """value -> id of the original of the earliest stored item carrying it."""
+def _stored_by_url(values: set[str]) -> dict[str, int]:
+    """canonical URL -> id of the original of the earliest stored item carrying it."""
     found: dict[str, int] = {}
     if not values:
         return found
     rows = (
-        Item.objects.filter(**{f"{field_name}__in": values})
+        Item.objects.filter(canonical_url__in=values)
         .order_by("pk")
-        .values_list(field_name, "pk", "duplicate_of_id")
+        .values_list("canonical_url", "pk", "duplicate_of_id")
     )
     for value, pk, dup in rows:
         found.setdefault(value, dup or pk)
     return found
 
 
-class _NearIndex:
-    """SimHash candidates by band: stored ones fetched in one indexed query, plus the batch."""
+class _Candidate:
+    """A stored or batch item that may be copied; its features computed only when needed."""
 
-    def __init__(self, stored: list[tuple[int, int, int | None]]) -> None:
-        self.by_band: list[dict[int, list[tuple[Origin, int]]]] = [
-            defaultdict(list) for _ in range(4)
+    __slots__ = ("_feats", "_row", "origin")
+
+    def __init__(
+        self,
+        origin: Origin,
+        feats: dedup.Features | None = None,
+        row: tuple[str, str, str, str] | None = None,
+    ) -> None:
+        self.origin = origin
+        self._feats = feats
+        self._row = row
+
+    @property
+    def feats(self) -> dedup.Features:
+        if self._feats is None:
+            assert self._row is not None
+            title, text, title_folded, folded = self._row
+            self._feats = dedup.features(title, text, folded_title=title_folded, folded_text=folded)
+            self._row = None
+        return self._feats
+
+
+class _NearIndex:
+    """Originals that may be copied, by match key and by MinHash band: the stored ones fetched
+    in one indexed query, plus the batch's own items. ``find`` verifies each candidate."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, list[_Candidate]] = defaultdict(list)
+        self.by_band: list[dict[int, list[_Candidate]]] = [
+            defaultdict(list) for _ in range(dedup.BANDS)
         ]
-        for pk, fp, dup in stored:
-            self.add(("stored", dup or pk), fp, simhash.bands(fp))
 
     @classmethod
-    def from_db(cls, all_bands: list[tuple[int, int, int, int]]) -> _NearIndex:
-        if not all_bands:
-            return cls([])
-        q = Q()
-        for b in range(4):
-            q |= Q(**{f"simhash_b{b}__in": {bs[b] for bs in all_bands}})
-        rows = Item.objects.filter(q).order_by("pk").values_list("pk", "simhash", "duplicate_of_id")
-        return cls([(pk, fp, dup) for pk, fp, dup in rows if fp is not None])
+    def from_db(cls, batch: list[dedup.Features]) -> _NearIndex:
+        index = cls()
+        keys = {f.key_hash for f in batch if f.key_hash}
+        q = Q(content_hash__in=keys) if keys else Q()
+        for b in range(dedup.BANDS):
+            values = {f.bands[b] for f in batch if f.bands}
+            if values:
+                q |= Q(**{f"simhash_b{b}__in": values})
+        if not q:
+            return index
+        # A copy that matches stands for its original (copies never chain).
+        rows = (
+            Item.objects.filter(q)
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "duplicate_of_id",
+                "content_hash",
+                "simhash_b0",
+                "simhash_b1",
+                "simhash_b2",
+                "simhash_b3",
+                "title",
+                "text",
+                "title_folded",
+                "text_simplified",
+            )
+        )
+        for pk, dup, key_hash, b0, b1, b2, b3, *texts in rows.iterator(chunk_size=2000):
+            candidate = _Candidate(("stored", dup or pk), row=tuple(texts))  # type: ignore[arg-type]
+            bands = (b0, b1, b2, b3) if None not in (b0, b1, b2, b3) else None
+            index._add(candidate, key_hash, bands)  # type: ignore[arg-type]
+        return index
 
-    def add(self, origin: Origin, fingerprint: int, bands: tuple[int, int, int, int]) -> None:
-        for b, value in enumerate(bands):
-            self.by_band[b][value].append((origin, fingerprint))
+    def add(self, origin: Origin, feats: dedup.Features) -> None:
+        self._add(_Candidate(origin, feats), feats.key_hash, feats.bands)
 
-    def find(self, fingerprint: int) -> Origin | None:
-        """The closest candidate within MAX_DISTANCE; stored before batch, then oldest."""
-        best: tuple[int, int, int, Origin] | None = None
-        for b, value in enumerate(simhash.bands(fingerprint)):
-            for origin, fp in self.by_band[b].get(value, ()):
-                d = simhash.hamming(fp, fingerprint)
-                if d > simhash.MAX_DISTANCE:
-                    continue
-                key = (d, 0 if origin[0] == "stored" else 1, origin[1], origin)
-                if best is None or key[:3] < best[:3]:
-                    best = key
-        return None if best is None else best[3]
+    def _add(
+        self, candidate: _Candidate, key_hash: str, bands: tuple[int, int, int, int] | None
+    ) -> None:
+        if key_hash:
+            self.by_key[key_hash].append(candidate)
+        if bands:
+            for b, value in enumerate(bands):
+                self.by_band[b][value].append(candidate)
+
+    def find(self, feats: dedup.Features) -> Origin | None:
+        """The earliest verified candidate: stored before batch, then oldest."""
+        candidates: list[_Candidate] = []
+        if feats.key_hash:
+            candidates.extend(self.by_key.get(feats.key_hash, ()))
+        if feats.bands:
+            for b, value in enumerate(feats.bands):
+                candidates.extend(self.by_band[b].get(value, ()))
+        candidates.sort(key=lambda c: (c.origin[0] != "stored", c.origin[1]))
+        tried: set[int] = set()
+        for candidate in candidates:
+            if id(candidate) in tried:
+                continue
+            tried.add(id(candidate))
+            if dedup.same_post(candidate.feats, feats):
+                return candidate.origin
+        return None
 
 
 def _match_rules(items: list[Item], now: dt.datetime) -> None:
@@ -487,7 +604,7 @@ def _match_rules(items: list[Item], now: dt.datetime) -> None:
         return
     rows = []
     for item in items:
-        haystack = keywords.fold(f"{item.title}\n{item.text_simplified}")
+        haystack = f"{item.title_folded}\n{item.text_simplified}"
         for rule_id, node in rules:
             if keywords.evaluate(node, haystack):
                 rows.append(ItemRuleMatch(item=item, rule_id=rule_id, matched_at=now))

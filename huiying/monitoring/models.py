@@ -91,23 +91,31 @@ class Item(models.Model):
     """One collected post, article, message or comment."""
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="items")
-    platform = models.CharField(_("平台"), max_length=50, db_index=True)
+    # Looked up by equality only: plain B-tree indexes (Meta.indexes), not db_index, which on
+    # PostgreSQL adds a second, pattern-matching index to every insert for nothing.
+    platform = models.CharField(_("平台"), max_length=50)
     external_id = models.CharField(_("来源编号"), max_length=200, blank=True)
     url = models.URLField(_("原始链接"), max_length=1000, blank=True)
-    canonical_url = models.CharField(_("规范链接"), max_length=1000, blank=True, db_index=True)
+    canonical_url = models.CharField(_("规范链接"), max_length=1000, blank=True)
+    # title, text, board_reply: exactly as published (markup of the page removed when it was
+    # parsed, whitespace tidied), shown as evidence. The folded forms (NFKC, simplified,
+    # lower case) are for matching rules and watches, search and analysis, never shown.
     title = models.CharField(_("标题"), max_length=500, blank=True)
+    title_folded = models.CharField(_("标题（归一化，用于匹配）"), max_length=500, blank=True)
     text = models.TextField(_("正文（原文）"), blank=True)
-    text_simplified = models.TextField(_("正文（简体，用于分析）"), blank=True)
+    text_simplified = models.TextField(_("正文（归一化，用于匹配和分析）"), blank=True)
     author = models.CharField(_("作者"), max_length=200, blank=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True, db_index=True)
     captured_at = models.DateTimeField(_("采集时间"), db_index=True)
     # published_at when known, else captured_at: what search filters on and sorts by, so
     # an imported or feed item without a date still has a place on the timeline.
     posted_at = models.DateTimeField(_("时间"), null=True, blank=True, db_index=True)
-    content_hash = models.CharField(_("内容哈希"), max_length=64, db_index=True)
-    simhash = models.BigIntegerField(_("SimHash"), null=True, blank=True)
-    # The four 16-bit bands of simhash (see simhash.py): near-duplicate candidates are
-    # items that agree on at least one band, found by indexed equality look-ups.
+    # SHA-256 of the de-duplication match key (dedup.py); empty when the key is too short.
+    content_hash = models.CharField(_("内容哈希"), max_length=64)
+    simhash = models.BigIntegerField(_("SimHash"), null=True, blank=True)  # no longer filled
+    # The four MinHash LSH bands of the match key (dedup.py; the names are from the SimHash
+    # they replaced): near-duplicate candidates are items that agree on at least one band,
+    # found by indexed equality look-ups, then verified.
     simhash_b0 = models.PositiveIntegerField(null=True, blank=True, db_index=True)
     simhash_b1 = models.PositiveIntegerField(null=True, blank=True, db_index=True)
     simhash_b2 = models.PositiveIntegerField(null=True, blank=True, db_index=True)
@@ -136,6 +144,11 @@ class Item(models.Model):
         verbose_name = _("舆情信息")
         verbose_name_plural = _("舆情信息")
         ordering: ClassVar[list[str]] = ["-captured_at"]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["platform"], name="item_platform"),
+            models.Index(fields=["canonical_url"], name="item_canonical_url"),
+            models.Index(fields=["content_hash"], name="item_content_hash"),
+        ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(
                 fields=["source", "external_id"],

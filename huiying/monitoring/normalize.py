@@ -7,6 +7,7 @@ another page with a tracking suffix) must give the same canonical URL and conten
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import html
 import re
@@ -14,8 +15,10 @@ import threading
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import lxml.html
 import nh3
 import opencc
+from lxml import etree
 
 # Query parameters that only say how someone arrived at a page, never which page it is.
 TRACKING_PARAMS = frozenset(
@@ -66,15 +69,31 @@ def _converter() -> opencc.OpenCC:
     return conv
 
 
+@functools.lru_cache(maxsize=1)
+def _traditional() -> frozenset[str]:
+    """Every character the t2s conversion changes on its own (computed once per process):
+    a text with none of them is converted only when a phrase could still change, which
+    in practice needs one of them, so the converter is skipped."""
+    conv = _converter()
+    chars = [chr(c) for c in range(0x3400, 0xA000)] + [chr(c) for c in range(0xF900, 0xFB00)]
+    converted = str(conv.convert("\n".join(chars))).split("\n")
+    if len(converted) != len(chars):  # pragma: no cover - a conversion that merged lines
+        return frozenset(chars)
+    return frozenset(c for c, t in zip(chars, converted, strict=True) if c != t)
+
+
 def to_simplified(text: str) -> str:
     """Fold traditional characters to simplified (for analysis; the original is kept)."""
     if not text or text.isascii():
+        return text
+    if _traditional().isdisjoint(text):
         return text
     return str(_converter().convert(text))
 
 
 def strip_html(text: str) -> str:
-    """Plain text from a fragment that may contain markup or entities."""
+    """Plain text from a fragment that may contain markup or entities (legacy helper; the
+    collectors now call ``html_to_text`` once, at parse time)."""
     if not text:
         return ""
     if "<" in text:
@@ -85,18 +104,127 @@ def strip_html(text: str) -> str:
     return text
 
 
-def clean_text(text: str) -> str:
-    """HTML stripped, Unicode NFKC, runs of spaces collapsed, paragraphs kept."""
-    text = strip_html(text)
-    text = unicodedata.normalize("NFKC", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+# Elements that end a line when a fragment's text is read out (paragraphs kept).
+_BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "dd",
+        "dt",
+        "table",
+        "ul",
+        "ol",
+        "hr",
+    ]
+)
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template"})
+
+
+def html_to_text(fragment: str) -> str:
+    """The text an HTML fragment shows (a feed's description, a timeline's HTML ``text``):
+    tags removed and entities decoded, once. What the fragment shows as text stays text:
+    ``&lt;b&gt;加急&lt;/b&gt;`` comes out as ``<b>加急</b>``."""
+    if not fragment or ("<" not in fragment and "&" not in fragment):
+        return fragment or ""
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return html.unescape(fragment)
+    parts: list[str] = []
+
+    def walk(node: object) -> None:
+        tag = getattr(node, "tag", "")
+        name = tag.lower() if isinstance(tag, str) else ""
+        if name in _SKIP_TAGS:
+            return
+        block = name in _BLOCK_TAGS
+        if block:
+            parts.append("\n")
+        if name and getattr(node, "text", None):
+            parts.append(node.text)  # type: ignore[attr-defined]
+        for child in node:  # type: ignore[attr-defined]
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+        if block:
+            parts.append("\n")
+
+    walk(root)
+    # As the page collectors read elements out: one line per block, no empty lines.
+    lines = (_WS_RE.sub(" ", line).strip() for line in "".join(parts).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+# What HTML text looks like (a Weibo-like API's ``text``): an entity, or one of the tags such
+# APIs write. ``<b>加急</b>`` or ``<script>`` typed by a citizen in plain text is not taken
+# for markup (a site writing HTML would have escaped it as ``&lt;b&gt;``).
+_MARKUP_RE = re.compile(
+    r"&(?:lt|gt|amp|quot|apos|nbsp|#\d{1,7}|#x[0-9a-fA-F]{1,6});"
+    r"|<(?:br|p|div|span|img|a\s+href|/a|/p|/span|/div)\b[^<>]{0,300}>",
+    re.IGNORECASE,
+)
+
+
+def looks_like_markup(value: str) -> bool:
+    return bool(value) and ("<" in value or "&" in value) and _MARKUP_RE.search(value) is not None
+
+
+def text_of(value: str) -> str:
+    """A field from an API that may hand over HTML or plain text: markup read out once."""
+    return html_to_text(value) if looks_like_markup(value) else value
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def tidy_text(text: str) -> str:
+    """Text as published, whitespace tidied: lines trimmed, runs of spaces made one, at most
+    one blank line between paragraphs, control characters dropped. Nothing else changes:
+    full-width punctuation, ……, emoji, rare characters and text that looks like markup
+    (``<b>加急</b>``, ``<<条例>>``) are kept exactly."""
+    if not text:
+        return ""
+    text = _CONTROL_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     lines = [_WS_RE.sub(" ", line).strip() for line in text.split("\n")]
     text = "\n".join(lines)
     return _BLANK_LINES_RE.sub("\n\n", text).strip()
 
 
+def tidy_line(text: str) -> str:
+    """Like ``tidy_text`` but on one line (titles, authors, statuses)."""
+    return _WS_RE.sub(" ", tidy_text(text).replace("\n", " ")).strip()
+
+
+def fold(text: str) -> str:
+    """The folded form used for matching, search and analysis, never shown as evidence:
+    Unicode NFKC (full-width to ASCII), traditional to simplified, lower case."""
+    if not text:
+        return ""
+    return to_simplified(unicodedata.normalize("NFKC", text)).lower()
+
+
+def clean_text(text: str) -> str:
+    """Markup removed, then folded and tidied: the old, lossy cleaning (kept for callers that
+    want a normalised plain text; stored evidence uses ``tidy_text``)."""
+    return tidy_text(unicodedata.normalize("NFKC", strip_html(text)))
+
+
 def clean_line(text: str) -> str:
-    """Like ``clean_text`` but on one line (titles, authors)."""
     return _WS_RE.sub(" ", clean_text(text).replace("\n", " ")).strip()
 
 

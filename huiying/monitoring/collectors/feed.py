@@ -15,6 +15,7 @@ from typing import Any
 
 import feedparser
 
+from huiying.monitoring import normalize
 from huiying.monitoring.collectors.base import (
     CollectorError,
     Context,
@@ -58,18 +59,31 @@ def _published(entry: Any) -> dt.datetime | None:
     return None
 
 
+def _as_text(value: Any, kind: Any) -> str:
+    """A feed text construct as plain text: markup (text/html, xhtml) read out once, here;
+    plain text kept as written, even where it looks like HTML."""
+    text = str(value or "")
+    return normalize.html_to_text(text) if "html" in str(kind or "html") else text
+
+
 def _text(entry: Any) -> str:
     content = entry.get("content") or []
     if content and content[0].get("value"):
-        return str(content[0]["value"])
-    return str(entry.get("summary") or entry.get("description") or "")
+        return _as_text(content[0]["value"], content[0].get("type"))
+    detail = entry.get("summary_detail") or {}
+    return _as_text(entry.get("summary") or entry.get("description") or "", detail.get("type"))
+
+
+def _title(entry: Any) -> str:
+    detail = entry.get("title_detail") or {}
+    return _as_text(entry.get("title", ""), detail.get("type") or "text/plain")
 
 
 def entry_item(ctx: Context, entry: Any, response: FetchResponse) -> RawItem:
     link = str(entry.get("link") or "")
     item = build_item(
         {
-            "title": entry.get("title", ""),
+            "title": _title(entry),
             "text": _text(entry),
             "author": entry.get("author", ""),
             "external_id": entry.get("id") or external_id_for(link),

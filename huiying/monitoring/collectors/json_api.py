@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from huiying.monitoring import normalize
 from huiying.monitoring.collectors.base import (
     CollectorError,
     Context,
@@ -25,6 +26,7 @@ from huiying.monitoring.fetch import FetchError, FetchResponse
 from huiying.monitoring.types import RawItem
 
 _MISSING = object()
+MARKUP_FIELDS = ("title", "text", "board_reply", "author")
 
 
 def lookup(data: Any, path: str) -> Any:
@@ -59,6 +61,9 @@ def element_item(
     element: Mapping[str, Any], fields: Mapping[str, Any], ctx_now: Any, base_url: str, **base: Any
 ) -> RawItem:
     values = map_fields(element, fields)
+    for name in MARKUP_FIELDS:  # an API's HTML text (Weibo's) is read out once, here
+        if isinstance(values.get(name), str):
+            values[name] = normalize.text_of(values[name])
     if isinstance(values.get("external_id"), int | float):
         values["external_id"] = str(values["external_id"])
     url = str(values.get("url") or "")

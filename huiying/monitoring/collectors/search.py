@@ -8,8 +8,10 @@ while a 24-hour watch is open, the watch's terms (``extra_search_keywords``).
 
 from __future__ import annotations
 
+import time
 from urllib.parse import quote, urljoin
 
+from huiying.monitoring import redirects
 from huiying.monitoring.collectors import selectors
 from huiying.monitoring.collectors.base import CollectorError, Context, Outcome, build_item
 from huiying.monitoring.collectors.html import list_entries, parse_page
@@ -48,7 +50,36 @@ def run_keywords(ctx: Context) -> list[str]:
     return words[: int(ctx.config.get("max_keywords", 20))]
 
 
-def _search_one(ctx: Context, keyword: str, out: Outcome) -> list[RawItem]:
+MAX_RESOLVED = 100  # redirect links followed per run
+
+
+class _Resolver:
+    """A result's real link: an engine's own redirect (``/link?url=…``) followed to its
+    target (redirects.py), so that a hit on a post already collected is recognised as it.
+    At most MAX_RESOLVED links a run, spaced like the engine's pages."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.count = 0
+
+    def __call__(self, url: str) -> str:
+        client = self.ctx.client
+        if not url:
+            return url
+        embedded = redirects.target_in_query(url)
+        if embedded and not client.is_allowed(embedded):
+            return embedded  # no request needed
+        if not (client.is_allowed(url) and redirects.looks_like_redirect(url)):
+            return url
+        if self.count >= MAX_RESOLVED:
+            return url
+        self.count += 1
+        if client.policy.delay > 0:
+            time.sleep(client.policy.delay)
+        return redirects.resolve(url, is_own=client.is_allowed, timeout=client.policy.timeout)
+
+
+def _search_one(ctx: Context, keyword: str, out: Outcome, resolve: _Resolver) -> list[RawItem]:
     list_config = ctx.config["list"]
     encoding = str(ctx.config.get("encoding") or "")
     url = query_url(ctx.url, keyword)
@@ -63,15 +94,19 @@ def _search_one(ctx: Context, keyword: str, out: Outcome) -> list[RawItem]:
         for entry in list_entries(root, page, list_config):
             values = dict(entry.values)
             values["external_id"] = entry.external_id
+            target = resolve(entry.url)
+            extra: dict[str, str] = {"search_keyword": keyword}
+            if target != entry.url:
+                extra["search_link"] = entry.url
             items.append(
                 build_item(
                     values,
                     ctx.now,
-                    url=entry.url,
+                    url=target,
                     evidence_body=page.body,
                     evidence_url=page.url,
                     evidence_content_type=page.content_type,
-                    extra={"search_keyword": keyword},
+                    extra=extra,
                 )
             )
         links = (
@@ -92,9 +127,10 @@ def collect(ctx: Context) -> Outcome:
         out.notes.append("没有监测关键词（config.keywords 为空，且无进行中的专项监测），本次未查询")
         return out
     failures: list[str] = []
+    resolve = _Resolver(ctx)
     for keyword in keywords:
         try:
-            out.items.extend(_search_one(ctx, keyword, out))
+            out.items.extend(_search_one(ctx, keyword, out, resolve))
         except (FetchError, CollectorError) as exc:
             failures.append(f"关键词“{keyword}”：{exc}")
     if failures and len(failures) == len(keywords):

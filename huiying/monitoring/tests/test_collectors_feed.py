@@ -52,7 +52,7 @@ def test_rss(site: LocalSite) -> None:
     assert result.status == "ok" and result.new == 2, result.message
     first = Item.objects.get(external_id="news-1")
     assert first.title == "崇川区老旧小区改造启动"
-    assert first.text == "今年崇川区将改造老旧小区42个,惠及居民1.2万户。"
+    assert first.text == "今年崇川区将改造老旧小区42个，惠及居民1.2万户。"  # markup read out once
     assert first.author == "南通日报"
     assert first.published_at == dt.datetime(2024, 5, 4, 10, 20, 31, tzinfo=SHANGHAI)
     assert first.url == site.url("/news/1.html")

@@ -58,7 +58,7 @@ def test_two_pages_with_details_replies_and_status(site: LocalSite) -> None:
     assert first.board_status == "未回复" and first.board_reply == ""
     replied = items["103"]
     assert replied.board_status == "已办理"
-    assert replied.board_reply.startswith("您好,海门区人社局已介入")  # NFKC by ingest
+    assert replied.board_reply.startswith("您好，海门区人社局已介入")  # as published
     assert replied.board_replied_at == dt.datetime(2024, 5, 6, 9, 30, tzinfo=SHANGHAI)
     assert items["102"].author == "李堃"
     # The evidence is the detail page exactly as fetched (GBK bytes) with its SHA-256.
@@ -115,7 +115,7 @@ def test_new_post_and_a_reply_arriving(site: LocalSite) -> None:
     assert "/thread/106.html" in asked and "/thread/101.html" in asked
     assert "/thread/103.html" not in asked and "/thread/104.html" not in asked
     item = Item.objects.get(source=source, external_id="101")
-    assert item.board_status == "已办理" and item.board_reply == "您好,城管已上门督促整改。"
+    assert item.board_status == "已办理" and item.board_reply == "您好，城管已上门督促整改。"
     assert item.evidence.count() == 2  # the page changed: a second snapshot is kept
 
 

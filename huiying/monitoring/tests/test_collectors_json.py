@@ -77,7 +77,9 @@ def test_timeline_with_pagination_and_mapping(site: LocalSite) -> None:
     item = Item.objects.get(external_id="9001")
     assert item.url == site.url("/status/9001")
     assert item.author == "南通网友1"
-    assert item.text == "第1条:#南通身边事# 崇川区某路段路灯不亮,第1天了"  # markup stripped, NFKC
+    assert (
+        item.text == "第1条：#南通身边事# 崇川区某路段路灯不亮，第1天了"
+    )  # markup read out, as published
     assert item.published_at == dt.datetime(2024, 5, 4, 10, 1, tzinfo=SHANGHAI)
     assert item.reposts == 12000 and item.comments == 0
 

@@ -255,7 +255,7 @@ def test_import_board_replies_csv(importer_source: Source) -> None:
     out = run("import-items", str(FIXTURES / "board_replies.csv"), "--source", "t-import")
     assert "新增 2 条" in out
     item = Item.objects.get(external_id="2549")
-    assert item.board_reply.startswith("网友:您好!留言已收悉")  # NFKC by ingest
+    assert item.board_reply.startswith("网友：您好！留言已收悉")  # as published
     assert item.board_replied_at == dt.datetime(2019, 5, 9, 9, 49, 10, tzinfo=SHANGHAI)
     assert item.board_status == "已答复"
 
