@@ -30,4 +30,9 @@ OUTBOX_CONSUMERS: dict[str, dict[str, object]] = {
         "topics": ["watch.matched"],
         "handler": "huiying.monitoring.consumers.watch_alerts",
     },
+    # A new or redefined source is polled at once (R2.1).
+    "monitoring.poll_new_source": {
+        "topics": ["source.poll_now"],
+        "handler": "huiying.monitoring.consumers.poll_new_source",
+    },
 }
