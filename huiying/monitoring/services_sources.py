@@ -360,7 +360,11 @@ def _known_lookup(source_id: int) -> Callable[[Collection[str]], dict[str, Known
     return lookup
 
 
-def build_context(source: Source, now: dt.datetime) -> Context:
+def _nothing_stored(keys: Collection[str]) -> dict[str, Known]:
+    return {}
+
+
+def build_context(source: Source, now: dt.datetime, *, stored: bool = True) -> Context:
     """The collector's view of a source; a definition that no longer validates fails here."""
     try:
         data = normalise_definition(definition_of(source))
@@ -402,19 +406,54 @@ def build_context(source: Source, now: dt.datetime) -> Context:
         etag=source.etag,
         last_modified=source.last_modified,
         keywords=keywords,
-        known=_known_lookup(source.pk),
+        known=_known_lookup(source.pk) if stored else _nothing_stored,
         revisits=(
             services_threads.due_revisits(source, now)
-            if services_threads.follows_replies(source)
+            if stored and services_threads.follows_replies(source)
             else []
         ),
-        state=dict(source.state or {}),
+        state=dict(source.state or {}) if stored else {},
         newest_id=(
             services_threads.newest_external_id(source)
-            if source.kind == "json_api" and config.get("since_id")
+            if stored and source.kind == "json_api" and config.get("since_id")
             else ""
         ),
     )
+
+
+def preview_definition(definition: Any, *, now: dt.datetime | None = None) -> Outcome:
+    """What a definition would extract from the live site now: the first list page and one
+    detail page (one page of a timeline, a feed's first entries), storing nothing."""
+    data = normalise_definition(definition)
+    _check_reachable(data["url"])
+    if data["kind"] not in POLLED_KINDS:
+        raise DefinitionError(
+            {"kind": ["只有定时采集的类型（feed、html、json_api、search）可以试采"]}
+        )
+    config = dict(data["config"])
+    if isinstance(config.get("list"), Mapping):
+        config["list"] = {**config["list"], "max_pages": 1}
+    if isinstance(config.get("pagination"), Mapping):
+        config["pagination"] = {**config["pagination"], "max_pages": 1}
+    config.update(max_details=1, max_keywords=1, use_watch_keywords=False, max_revisits=0)
+    if data["kind"] == "feed":
+        config["max_items"] = min(int(config.get("max_items", 100)), 20)
+    source = Source(
+        code=data["code"],
+        name=data["name"],
+        kind=data["kind"],
+        platform=data["platform"],
+        url=data["url"],
+        interval_seconds=data["interval_seconds"],
+        watch_interval_seconds=data["watch_interval_seconds"],
+        config=config,
+    )
+    collector = collector_for(source.kind)
+    assert collector is not None
+    ctx = build_context(source, now or timezone.now(), stored=False)
+    outcome = collector(ctx)
+    outcome.problems.extend(ctx.client.salvage)
+    return outcome
 
 
 def collect_source(
