@@ -435,7 +435,10 @@ def preview_definition(definition: Any, *, now: dt.datetime | None = None) -> Ou
         config["list"] = {**config["list"], "max_pages": 1}
     if isinstance(config.get("pagination"), Mapping):
         config["pagination"] = {**config["pagination"], "max_pages": 1}
-    config.update(max_details=1, max_keywords=1, use_watch_keywords=False, max_revisits=0)
+    if data["kind"] == "html":
+        config.update(max_details=1, max_revisits=0)
+    if data["kind"] == "search":
+        config.update(max_keywords=1, use_watch_keywords=False)
     if data["kind"] == "feed":
         config["max_items"] = min(int(config.get("max_items", 100)), 20)
     source = Source(
@@ -572,7 +575,11 @@ def _succeeded(
     run.revisited = len(outcome.revisited)
     run.save()
     status: Status = (
-        "rate_limited" if outcome.rate_limited else "not_modified" if outcome.not_modified else "ok"
+        "rate_limited"
+        if outcome.rate_limited
+        else "not_modified"
+        if outcome.not_modified and not outcome.items
+        else "ok"
     )
     log.info(
         "source %s: %s, %d fetched, %d new, %d duplicates, %d updated in %.1fs%s",
