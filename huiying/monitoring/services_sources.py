@@ -675,7 +675,7 @@ def collect_many(
     from concurrent.futures import ThreadPoolExecutor
 
     from django.conf import settings
-    from django.db import close_old_connections, connection
+    from django.db import connection
 
     workers = workers or int(getattr(settings, "HUIYING_COLLECT_WORKERS", 4))
 
@@ -683,7 +683,7 @@ def collect_many(
         try:
             return collect_source(source_id=pk, force=force)
         finally:
-            close_old_connections()
+            connection.close()  # this pool thread's own connection
 
     # Inside a transaction (a test, a caller's atomic block) other threads' connections would
     # not see its rows: collect here, one after the other.
