@@ -239,13 +239,15 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one linear report
     posts_by_key = {p.post.key: p for p in published}
     for code in ("demo-board", "demo-weibo", "demo-news", "demo-news-broken"):
         for item in Item.objects.filter(source_id=by_code[code]):
-            p = next((q for q in published if kinds_key(code, q, base) == item.external_id), None)
-            if p is not None:
-                item_post[item.pk] = p
+            match = next(
+                (q for q in published if kinds_key(code, q, base) == item.external_id), None
+            )
+            if match is not None:
+                item_post[item.pk] = match
     false_merges: list[str] = []
     for item in Item.objects.filter(pk__in=list(item_post), duplicate_of__isnull=False):
         mine = item_post[item.pk]
-        theirs = item_post.get(item.duplicate_of_id)
+        theirs = item_post.get(item.duplicate_of_id or 0)
         if theirs is None:
             continue
         related = (

@@ -101,9 +101,10 @@ def record_followups(
     changes: list[ItemChange] = []
     extra_changed: list[Item] = []
     for raw in items:
-        item = stored.get(raw.external_id)
-        if item is None:
+        found = stored.get(raw.external_id)
+        if found is None:
             continue
+        item = found
         prev = before.get(raw.external_id)
         old = prev or Seen("", "", "", {})
         now_seen = Seen(item.board_status, item.board_reply, _when(item.board_replied_at), {})

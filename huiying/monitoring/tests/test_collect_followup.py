@@ -193,7 +193,7 @@ def test_cursor_paging_since_id_and_a_recorded_gap(site: LocalSite) -> None:
     second = collect_source(source_id=source_id, now=T0 + dt.timedelta(minutes=5), force=True)
     assert requests[0]["since_id"] == ["1010"]
     assert second.new == 15
-    run = SourceRun.objects.get(pk=second.run_id)
+    run = SourceRun.objects.get(pk=second.run_id or 0)
     assert run.outcome == "gap" and "可能遗漏" in run.error
     source = Source.objects.get(pk=source_id)
     assert source.state["gap_floor"] == "1010" and source.state["gap_cursor"] == "1015"
@@ -204,7 +204,7 @@ def test_cursor_paging_since_id_and_a_recorded_gap(site: LocalSite) -> None:
     assert set(Item.objects.values_list("external_id", flat=True)) == {
         str(s) for s in range(1001, 1032)
     }
-    assert SourceRun.objects.get(pk=third.run_id).outcome == ""
+    assert SourceRun.objects.get(pk=third.run_id or 0).outcome == ""
     assert "gap_cursor" not in Source.objects.get(pk=source_id).state
 
 
@@ -245,7 +245,7 @@ def test_a_rate_limit_is_shown_as_such_and_waited_out(
     source = Source.objects.get(pk=source_id)
     assert source.consecutive_failures == 0
     assert source.next_due_at == T0 + dt.timedelta(seconds=600)
-    run = SourceRun.objects.get(pk=result.run_id)
+    run = SourceRun.objects.get(pk=result.run_id or 0)
     assert run.outcome == "rate_limited" and "限流" in run.error
     assert "站点拒绝访问" not in run.error and "定义" not in run.error
     client.force_login(city.monitor)
@@ -294,7 +294,7 @@ def test_a_mostly_utf8_feed_is_decoded_by_its_declaration_and_marked_partial(
     assert result.new == 2
     titles = set(Item.objects.values_list("title", flat=True))
     assert titles == {"崇川区路灯不亮", "通州区公交站取消"}
-    run = SourceRun.objects.get(pk=result.run_id)
+    run = SourceRun.objects.get(pk=result.run_id or 0)
     assert run.outcome == "partial" and "无法按 utf-8 解码" in run.error
     client.force_login(city.monitor)
     assert (
