@@ -163,7 +163,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one linear report
             expected = expected[:30]  # the feed shows its 30 newest; older ones left it
         if code == "demo-news-broken":
             expected = expected[:30]
-        found = exact = 0
+        found = exact = same_folded = 0
         misses: list[str] = []
         for p in expected:
             item = stored(code, key(p))
@@ -178,11 +178,15 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one linear report
             same_title = channel_of[code] == "weibo" or tidy(item.title) == tidy(p.post.title)
             if same_title and tidy(item.text) == tidy(want_text):
                 exact += 1
+            folded_title = channel_of[code] == "weibo" or folded(item.title) == folded(p.post.title)
+            if folded_title and folded(item.text) == folded(want_text):
+                same_folded += 1
         total_found += found
         total_expected += len(expected)
         total_exact += exact
         print(
             f"  {label:<36} recall {pct(found, len(expected)):<18} exact text {pct(exact, found)}"
+            f" (equal after NFKC folding: {pct(same_folded, found)})"
             + (f"  missing: {', '.join(misses[:8])}" if misses else "")
         )
     print(

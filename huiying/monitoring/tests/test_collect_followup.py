@@ -436,3 +436,54 @@ def test_sources_test_prints_what_would_be_extracted_and_stores_nothing(
     assert "取到 1 条（未保存）" in text
     assert "title: " in text and "board_status: " in text
     assert not Source.objects.exists() and not Item.objects.exists()
+
+
+# --- decoding and the demo sites' traps ---------------------------------------------------
+
+
+def test_only_a_mostly_readable_document_is_salvaged() -> None:
+    from huiying.monitoring.collectors.encoding import decode_document
+
+    text = "崇川区路灯不亮，晚上走路很危险！" * 20
+    broken = text.encode("utf-8")
+    broken = broken[:30] + b"\xff" + broken[30:]
+    decoded = decode_document(broken, ["utf-8"])
+    assert decoded.encoding == "utf-8" and decoded.replaced == 1
+    assert decoded.text.replace("\ufffd", "").count("路灯") == 20
+    # GBK read under a UTF-8 label is not "mostly UTF-8": it is decoded as GBK, nothing replaced.
+    gbk = decode_document(text.encode("gbk"), ["utf-8"])
+    assert gbk.text == text and gbk.replaced == 0
+
+
+def test_the_demo_sites_carry_the_traps() -> None:
+    import urllib.error
+    import urllib.request
+
+    from huiying.monitoring.demo_sites import run_demo_sites
+
+    sites = run_demo_sites(interval=0, backlog=40, rate_limit_every=2)
+    try:
+        urls = sites.urls
+
+        def get(url: str) -> tuple[int, bytes, str]:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+                    return response.status, response.read(), response.url
+            except urllib.error.HTTPError as exc:
+                return exc.code, exc.read(), url
+
+        status, body, _url = get(urls["weibo_cursor"] + "?count=3")
+        data = json.loads(body)
+        assert status == 200 and len(data["statuses"]) == 3 and data["next_cursor"]
+        status, body, _url = get(urls["weibo_cursor"] + "?count=3")
+        assert status == 403 and b"10023" in body
+        status, body, _url = get(urls["broken_feed"])
+        with pytest.raises(UnicodeDecodeError):
+            body.decode("utf-8")
+        page = get(urls["search_redirect"].format(keywords="%E5%8D%97%E9%80%9A"))[1].decode()
+        link = page.split('<h3 class="t"><a href="', 1)[1].split('"', 1)[0]
+        assert "/link?url=" in link
+        status, _body, final = get(link.replace("&amp;", "&"))
+        assert status == 200 and "/link" not in final
+    finally:
+        sites.stop()
