@@ -334,11 +334,26 @@ def test_a_slow_source_does_not_hold_up_the_others(site: LocalSite) -> None:
 
 
 def test_a_new_source_is_polled_at_once(site: LocalSite) -> None:
+    from huey.contrib.djhuey import HUEY
+
+    from huiying.common import outbox
+
+    site.page(
+        "/rss", RSS.format(base=site.base_url).replace("BAD", "民生"), content_type="text/xml"
+    )
     saved = source_save(
         {"code": "n", "name": "n", "kind": "feed", "platform": "新闻", "url": site.url("/rss")}
     )
     event = OutboxEvent.objects.get(topic="source.poll_now")
     assert event.payload == {"source": saved.source.pk}
+    previous = HUEY.immediate
+    HUEY.immediate = True  # the worker's queue, in memory: the task runs where it is enqueued
+    try:
+        outbox.drain_all()
+    finally:
+        HUEY.immediate = previous
+    run = SourceRun.objects.get(source=saved.source)
+    assert run.ok and run.new_items == 2
 
 
 # --- the format ---------------------------------------------------------------------------
