@@ -36,7 +36,7 @@ from huiying.monitoring.collectors.base import (
     build_item,
     external_id_for,
 )
-from huiying.monitoring.fetch import FetchError, FetchResponse
+from huiying.monitoring.fetch import FetchError, FetchResponse, RateLimited
 from huiying.monitoring.types import RawItem
 
 MULTILINE_FIELDS = ("text", "board_reply")
@@ -177,6 +177,11 @@ def walk_list(ctx: Context, out: Outcome, *, etag: str, last_modified: str) -> l
                     return []
                 out.etag, out.last_modified = page.etag, page.last_modified
             root = parse_page(page, encoding, "列表页")
+        except RateLimited as exc:
+            if first:
+                raise
+            out.rate_limited, out.retry_after = str(exc), exc.retry_after
+            break
         except (FetchError, CollectorError) as exc:
             if first:
                 raise
@@ -238,13 +243,20 @@ def collect(ctx: Context) -> Outcome:
             if entry.values.get("title") or entry.values.get("text"):
                 out.items.append(_list_item(ctx, entry))
             continue
+        if out.rate_limited:
+            break  # the site asked to slow down: the rest waits for the next run
         try:
             out.items.append(detail_item(ctx, entry.url, entry.external_id, entry.values))
             out.pages += 1
+        except RateLimited as exc:
+            out.rate_limited, out.retry_after = str(exc), exc.retry_after
         except (FetchError, CollectorError) as exc:
             failed += 1
             out.problems.append(f"详情页：{exc}")
-    _revisit(ctx, out, done={e.external_id for e in targets} | {e.url for e in targets})
+    if out.rate_limited:
+        out.etag = out.last_modified = ""
+    else:
+        _revisit(ctx, out, done={e.external_id for e in targets} | {e.url for e in targets})
     if elsewhere:
         out.notes.append(
             f"{elsewhere} 个链接指向其他站点，未访问详情页（可在 allowed_hosts 中加入该站点）"
@@ -284,6 +296,9 @@ def _revisit(ctx: Context, out: Outcome, *, done: set[str]) -> None:
             continue
         try:
             item = detail_item(ctx, revisit.url, revisit.external_id, {})
+        except RateLimited as exc:
+            out.rate_limited, out.retry_after = str(exc), exc.retry_after
+            return
         except (FetchError, CollectorError) as exc:
             out.problems.append(f"回访详情页：{exc}")
             continue

@@ -502,3 +502,17 @@ def test_the_demo_sites_carry_the_traps() -> None:
         assert status == 200 and "/link" not in final
     finally:
         sites.stop()
+
+
+def test_a_rate_limit_on_a_detail_page_stops_the_run_politely(site: LocalSite) -> None:
+    publish(site, POSTS[:3], page_size=3)
+    site.page("/thread/102.html", b"slow down", status=429, headers={"Retry-After": "300"})
+    source_id = board(site)
+    result = collect_source(source_id=source_id, now=T0, force=True)
+    run = SourceRun.objects.get(pk=result.run_id or 0)
+    assert run.outcome == "rate_limited" and result.status == "rate_limited"
+    asked = [p for p in site.paths() if p.startswith("/thread/")]
+    assert asked[-1] == "/thread/102.html"  # nothing more was asked after the refusal
+    source = Source.objects.get(pk=source_id)
+    assert source.consecutive_failures == 0
+    assert source.next_due_at is not None and source.next_due_at >= T0 + dt.timedelta(seconds=300)
