@@ -85,7 +85,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one linear report
 
     from huiying.monitoring.demo_sites import run_demo_sites
     from huiying.monitoring.models import Item, ItemChange, Source, SourceRun
-    from huiying.monitoring.services_sources import collect_many, due_sources, source_save
+    from huiying.monitoring.services_sources import collect_source, due_sources, source_save
 
     sites = run_demo_sites(
         interval=60.0 / args.per_minute,
@@ -112,17 +112,32 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one linear report
     started_at = dt.datetime.now(dt.UTC)
     end = started + args.minutes * 60
     first_success: dict[str, float] = {}
-    while time.monotonic() < end:
-        tick = time.monotonic()
-        due = [s.pk for s in due_sources()]
-        if due:
-            for result in collect_many(due, workers=args.workers):
-                if (
-                    result.status in ("ok", "not_modified")
-                    and result.source_code not in first_success
-                ):
-                    first_success[result.source_code] = time.monotonic() - started
-        time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
+    # As the worker does: due sources go to a bounded pool as they fall due; a slow one
+    # holds only its own thread, never the loop.
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from django.db import connection as db
+
+    def one(pk: int) -> Any:
+        try:
+            return collect_source(source_id=pk)
+        finally:
+            db.close()
+
+    in_flight: dict[int, Future[Any]] = {}
+    with ThreadPoolExecutor(max_workers=args.workers) as pool:
+        while time.monotonic() < end:
+            for pk, future in list(in_flight.items()):
+                if future.done():
+                    result = future.result()
+                    del in_flight[pk]
+                    if result.status in ("ok", "not_modified"):
+                        first_success.setdefault(result.source_code, time.monotonic() - started)
+            for source in due_sources():
+                if source.pk not in in_flight:
+                    in_flight[source.pk] = pool.submit(one, source.pk)
+            time.sleep(0.5)
+    db.close()
     finished_at = dt.datetime.now(dt.UTC)
     sites.stop()
 

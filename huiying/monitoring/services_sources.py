@@ -348,10 +348,10 @@ def _known_lookup(source_id: int) -> Callable[[Collection[str]], dict[str, Known
             rows = Item.objects.filter(source_id=source_id).filter(
                 Q(external_id__in=chunk) | Q(url__in=chunk)
             )
-            for external_id, url, reply, captured in rows.values_list(
-                "external_id", "url", "board_reply", "captured_at"
+            for external_id, url, reply, captured, status in rows.values_list(
+                "external_id", "url", "board_reply", "captured_at", "board_status"
             ):
-                known = Known(has_reply=bool(reply), captured_at=captured)
+                known = Known(has_reply=bool(reply), captured_at=captured, status=status)
                 for key in (external_id, url):
                     if key in chunk:
                         found[key] = known

@@ -62,6 +62,7 @@ class Known:
 
     has_reply: bool
     captured_at: dt.datetime
+    status: str = ""  # the stored handling status (a board post's)
 
 
 KnownLookup = Callable[[Collection[str]], Mapping[str, Known]]

@@ -211,6 +211,11 @@ def _needs_detail(ctx: Context, entry: Entry, known: Known | None) -> bool:
     detail = ctx.config.get("detail") or {}
     if known.has_reply or not any(f in detail for f in BOARD_FIELDS):
         return False
+    listed = str(entry.values.get("board_status") or "").strip()
+    if listed and known.status and listed == known.status:
+        # The list shows the status unchanged: the revisit queue re-reads the thread when it
+        # is due, so the politeness budget goes to threads that may have moved.
+        return False
     # A board post still waiting for its reply: look again while it is recent.
     return ctx.now - known.captured_at <= dt.timedelta(days=int(ctx.config.get("refresh_days", 7)))
 
