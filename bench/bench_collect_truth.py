@@ -273,6 +273,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one linear report
             mine.id == theirs.id
             or mine.post.repost_of == theirs.post.key
             or theirs.post.repost_of == mine.post.key
+            or (mine.post.repost_of and mine.post.repost_of == theirs.post.repost_of)
             or tidy(mine.post.text) == tidy(theirs.post.text)
         )
         if not related:
