@@ -46,4 +46,9 @@ OUTBOX_CONSUMERS: dict[str, dict[str, object]] = {
         "topics": ["assignment.submit", "assignment.withdraw"],
         "handler": "huiying.analysis.consumers.proposal_settled",
     },
+    # A new or redefined source is polled at once (R2.1).
+    "monitoring.poll_new_source": {
+        "topics": ["source.poll_now"],
+        "handler": "huiying.monitoring.consumers.poll_new_source",
+    },
 }

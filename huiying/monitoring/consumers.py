@@ -67,3 +67,13 @@ def watch_alerts(event: OutboxEvent) -> None:
         match.item_id,
         match.item.title[:60],
     )
+
+
+def poll_new_source(event: OutboxEvent) -> None:
+    """``source.poll_now``: a new or redefined source is collected at once (the worker's
+    queue), not at the next tick. Idempotent: a source not due, or being collected, is left."""
+    from huiying.monitoring.tasks import enqueue_source
+
+    source_id = event.payload.get("source")
+    if isinstance(source_id, int):
+        enqueue_source(source_id, 0)

@@ -17,6 +17,7 @@ import http.client
 import logging
 import socket
 import ssl
+import threading
 import time
 import zlib
 from collections.abc import Iterable, Mapping
@@ -45,10 +46,48 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 class FetchError(Exception):
     """A fetch that failed; ``str(exc)`` is the Chinese message shown to monitors."""
 
-    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, url: str = "", status: int | None = None, body: bytes = b""
+    ) -> None:
         super().__init__(message)
         self.url = url
         self.status = status
+        self.body = body  # the start of an error page (rate-limit codes are read from it)
+
+
+class RateLimited(FetchError):
+    """The site said "too many requests" (429, or 403 with a configured error code): not a
+    refusal and not a broken definition. ``retry_after`` is what the site asked, if it did."""
+
+    def __init__(self, message: str, *, url: str, status: int, retry_after: float | None) -> None:
+        super().__init__(message, url=url, status=status)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class RateLimitRule:
+    """When an error answer means "slow down": any 429, and a listed status (403...) whose body
+    holds one of ``codes`` (Weibo's 10022-10024...). Waits of up to ``max_wait`` seconds are
+    waited out inside the run, at most ``retries`` times; a longer one ends the run as 限流."""
+
+    statuses: tuple[int, ...] = (429,)
+    codes: tuple[str, ...] = ()
+    max_wait: float = 10.0
+    retries: int = 2
+    backoff: float = 60.0  # seconds to wait when the site names none
+
+    def matches(self, status: int, body: bytes) -> bool:
+        if status == 429:
+            return True
+        if status not in self.statuses:
+            return False
+        if not self.codes:
+            return True
+        text = body.decode("utf-8", "replace")
+        return any(code in text for code in self.codes)
+
+
+ERROR_BODY_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -58,6 +97,7 @@ class FetchPolicy:
     max_redirects: int = MAX_REDIRECTS
     delay: float = 0.0  # pause between two requests of one run, to spare the site
     headers: Mapping[str, str] = field(default_factory=dict)
+    rate_limit: RateLimitRule = field(default_factory=RateLimitRule)
 
 
 @dataclass
@@ -66,6 +106,8 @@ class FetchResponse:
     status: int
     headers: Message
     body: bytes = b""
+    # Where decoding notes go (bytes replaced in a mostly-readable page): the client's list.
+    salvage: list[str] | None = field(default=None, repr=False)
 
     @property
     def not_modified(self) -> bool:
@@ -87,7 +129,15 @@ class FetchResponse:
         """The body decoded: ``override``, the HTTP charset, <meta>, then detection."""
         declared = [override] if override else []
         declared.append(http_charset(self.content_type))
-        return decode_document(self.body, [d for d in declared if d]).text
+        decoded = decode_document(self.body, [d for d in declared if d])
+        if decoded.replaced and self.salvage is not None:
+            note = (
+                f"{self.url} 中有 {decoded.replaced} 处无法按 {decoded.encoding} 解码的字节，"
+                "已替换为 �，其余内容照常读取"
+            )
+            if note not in self.salvage:
+                self.salvage.append(note)
+        return decoded.text
 
 
 def origin_of(url: str) -> str:
@@ -103,6 +153,31 @@ def origin_of(url: str) -> str:
     return f"{parts.hostname.lower().rstrip('.')}:{port or _DEFAULT_PORTS[scheme]}"
 
 
+PER_HOST = 4  # requests in flight to one host at once, across all sources of this process
+_host_lock = threading.Lock()
+_host_slots: dict[str, threading.BoundedSemaphore] = {}
+
+
+def host_slot(origin: str) -> threading.BoundedSemaphore:
+    """The semaphore that bounds concurrent requests to ``origin`` in this process."""
+    with _host_lock:
+        slot = _host_slots.get(origin)
+        if slot is None:
+            slot = _host_slots[origin] = threading.BoundedSemaphore(PER_HOST)
+        return slot
+
+
+def _retry_after(value: str) -> float | None:
+    """Seconds from a Retry-After header (a number; an HTTP date is taken as now)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, min(float(value), 24 * 3600.0))
+    except ValueError:
+        return 0.0 if "GMT" in value else None
+
+
 def _mb(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
@@ -115,12 +190,28 @@ class HttpClient:
         self.allowed = {o for o in (origin_of(u) for u in allowed_urls) if o}
         self.requests = 0
         self._last_request_at: float | None = None
+        self.salvage: list[str] = []  # pages read with a few undecodable bytes replaced
+        self.rate_limited: list[str] = []  # waits the site asked for and we waited out
 
     def is_allowed(self, url: str) -> bool:
         return origin_of(url) in self.allowed
 
     def get(self, url: str, *, etag: str = "", last_modified: str = "") -> FetchResponse:
-        """GET ``url`` following redirects; 304 is returned, any other non-2xx raised."""
+        """GET ``url`` following redirects; 304 is returned, any other non-2xx raised. A rate
+        limit the site asks to wait out briefly is waited out (``RateLimitRule``)."""
+        rule = self.policy.rate_limit
+        for attempt in range(rule.retries + 1):
+            try:
+                return self._get(url, etag=etag, last_modified=last_modified)
+            except RateLimited as exc:
+                wait = exc.retry_after if exc.retry_after is not None else rule.max_wait
+                if attempt >= rule.retries or wait > rule.max_wait:
+                    raise
+                self.rate_limited.append(f"站点限流（HTTP {exc.status}），等待 {wait:g} 秒后继续")
+                time.sleep(max(0.0, wait))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _get(self, url: str, *, etag: str = "", last_modified: str = "") -> FetchResponse:
         deadline = time.monotonic() + self.policy.timeout
         visited: list[str] = []
         current = url
@@ -135,15 +226,36 @@ class HttpClient:
                 )
             visited.append(current)
             self._pause()
-            status, headers, body = self._request(current, deadline, etag, last_modified)
+            slot = host_slot(origin_of(current))
+            if not slot.acquire(timeout=self._remaining(deadline, current)):
+                raise FetchError(
+                    f"连接或读取超时（超过 {self.policy.timeout:g} 秒）：{current}", url=current
+                )
+            try:
+                status, headers, body = self._request(current, deadline, etag, last_modified)
+            finally:
+                slot.release()
             if status in REDIRECT_STATUSES and headers.get("Location"):
                 current = urljoin(current, headers["Location"].strip())
                 continue
             if status == 304:
                 return FetchResponse(url=current, status=304, headers=headers)
             if status >= 400 or status < 200:
-                raise FetchError(self._status_message(status, current), url=current, status=status)
-            return FetchResponse(url=current, status=status, headers=headers, body=body)
+                if status >= 400 and self.policy.rate_limit.matches(status, body):
+                    retry_after = _retry_after(headers.get("Retry-After", ""))
+                    wait = f"，站点要求等待 {retry_after:g} 秒" if retry_after is not None else ""
+                    raise RateLimited(
+                        f"站点限流（HTTP {status}{wait}），稍后自动继续：{current}",
+                        url=current,
+                        status=status,
+                        retry_after=retry_after,
+                    )
+                raise FetchError(
+                    self._status_message(status, current), url=current, status=status, body=body
+                )
+            return FetchResponse(
+                url=current, status=status, headers=headers, body=body, salvage=self.salvage
+            )
 
     # --- one request --------------------------------------------------------------------
 
@@ -202,7 +314,8 @@ class HttpClient:
             if response.status in REDIRECT_STATUSES or response.status == 304:
                 return response.status, headers, b""
             if response.status >= 400:
-                return response.status, headers, b""
+                # The start of an error page: a rate limit's code is in it (bounded, no gzip).
+                return response.status, headers, self._error_body(conn, response, deadline, url)
             body = self._read(conn, response, deadline, url)
             return response.status, headers, body
         except FetchError:
@@ -225,6 +338,21 @@ class HttpClient:
             ) from exc
         finally:
             conn.close()
+
+    def _error_body(
+        self,
+        conn: http.client.HTTPConnection,
+        response: http.client.HTTPResponse,
+        deadline: float,
+        url: str,
+    ) -> bytes:
+        if (response.getheader("Content-Encoding") or "").strip().lower() not in ("", "identity"):
+            return b""
+        try:
+            self._set_timeout(conn, deadline, url)
+            return response.read1(ERROR_BODY_BYTES)
+        except (OSError, http.client.HTTPException, FetchError):
+            return b""
 
     def _remaining(self, deadline: float, url: str) -> float:
         remaining = deadline - time.monotonic()
@@ -296,6 +424,4 @@ class HttpClient:
             return f"页面不存在（HTTP 404），地址可能已变更：{url}"
         if status in (401, 403):
             return f"站点拒绝访问（HTTP {status}），可能需要登录或已屏蔽采集：{url}"
-        if status == 429:
-            return f"站点限制访问频率（HTTP 429），请加大采集间隔：{url}"
         return f"站点返回错误（HTTP {status}）：{url}"

@@ -54,6 +54,8 @@ class Source(ChoiceLabelsMixin, models.Model):
     next_due_at = models.DateTimeField(_("下次采集"), null=True, blank=True, db_index=True)
     etag = models.CharField(max_length=300, blank=True)
     last_modified = models.CharField(max_length=100, blank=True)
+    # What a collector carries from one run to the next (a timeline's gap cursor...).
+    state = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -77,6 +79,10 @@ class SourceRun(models.Model):
     duplicates = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    # How the run ended, beyond ok/failed: partial (部分成功), rate limited (限流), a possible
+    # gap (可能遗漏). "" for an ordinary success or failure.
+    outcome = models.CharField(max_length=16, blank=True, default="")
+    revisited = models.PositiveIntegerField(default=0)  # threads re-read on their own pages
 
     class Meta:
         verbose_name = _("采集记录")
@@ -317,3 +323,45 @@ class WatchAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}~{self.watch_match_id}"
+
+
+class ThreadWatch(models.Model):
+    """A board post waiting for its reply: re-read on its own page, politely spaced, until it
+    is answered or ``until`` (first seen + refresh_days) passes, whatever the list shows."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="thread_watches")
+    item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="thread_watch")
+    url = models.URLField(max_length=1000)
+    next_check_at = models.DateTimeField(db_index=True)
+    until = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)  # answered, or given up
+
+    class Meta:
+        verbose_name = _("待回访留言")
+        verbose_name_plural = _("待回访留言")
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["source", "done_at", "next_check_at"], name="threadwatch_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} until {self.until:%Y-%m-%d}"
+
+
+class ItemChange(models.Model):
+    """A change of a post's status, reply or named field, with the time it was first seen."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="changes")
+    seen_at = models.DateTimeField(db_index=True)
+    field = models.CharField(max_length=50)
+    old = models.TextField(blank=True)
+    new = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("变化记录")
+        verbose_name_plural = _("变化记录")
+        ordering: ClassVar[list[str]] = ["seen_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.field} {self.seen_at:%Y-%m-%d %H:%M}"

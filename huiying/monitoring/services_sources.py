@@ -25,7 +25,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huiying.common import outbox
 from huiying.common.audit import record_event
+from huiying.monitoring import services_threads
 from huiying.monitoring.access import check_manage, own_unit
 from huiying.monitoring.collectors.base import CollectorError, Context, Known, Outcome
 from huiying.monitoring.collectors.definition import (
@@ -36,7 +38,7 @@ from huiying.monitoring.collectors.definition import (
 from huiying.monitoring.collectors.registry import collector_for
 from huiying.monitoring.collectors.search import PLACEHOLDERS, extra_search_keywords
 from huiying.monitoring.egress import may_reach
-from huiying.monitoring.fetch import FetchError, FetchPolicy, HttpClient
+from huiying.monitoring.fetch import FetchError, FetchPolicy, HttpClient, RateLimited, RateLimitRule
 from huiying.monitoring.ingest import IngestResult, ingest_items
 from huiying.monitoring.models import Item, Source, SourceRun
 from huiying.monitoring.services_watch import active_watches
@@ -60,7 +62,9 @@ SAVED_FIELDS = (
 # Changing these makes what was fetched before meaningless: read everything afresh.
 RESET_ON_CHANGE = ("kind", "url", "config")
 
-Status = Literal["ok", "not_modified", "failed", "skipped"]
+Status = Literal["ok", "not_modified", "failed", "skipped", "rate_limited"]
+# SourceRun.outcome beyond ok / failed, as the health page shows them.
+PARTIAL, RATE_LIMITED, GAP = "partial", "rate_limited", "gap"
 
 
 # --- definitions --------------------------------------------------------------------------
@@ -169,6 +173,15 @@ def source_save(definition: Any, *, actor: Any = None, mode: str = "upsert") -> 
         source.next_due_at = None  # poll the new definition at once
     if changed:
         source.save()
+        if source.kind in POLLED_KINDS and source.is_active and source.next_due_at is None:
+            # A new (or redefined) source is polled at once, not at the next tick.
+            outbox.emit(
+                "source.poll_now",
+                aggregate_type="source",
+                aggregate_id=source.pk,
+                payload={"source": source.pk},
+                actor=actor,
+            )
         record_event(
             actor=actor,
             action="source.create" if created else "source.update",
@@ -293,10 +306,13 @@ class CollectResult:
             return f"{self.source_code}: 跳过（{self.message}）"
         if self.status == "failed":
             return f"{self.source_code}: 失败：{self.message}"
+        if self.status == "rate_limited" and not self.fetched:
+            return f"{self.source_code}: 限流：{self.message}"
         if self.status == "not_modified":
             return f"{self.source_code}: 未变化（HTTP 304），0 条"
+        label = "限流，已读取部分" if self.status == "rate_limited" else "成功"
         text = (
-            f"{self.source_code}: 成功，读取 {self.fetched} 条，新增 {self.new} 条，"
+            f"{self.source_code}: {label}，读取 {self.fetched} 条，新增 {self.new} 条，"
             f"重复 {self.duplicates} 条，更新 {self.updated} 条"
         )
         return text + (f"；注意：{self.message}" if self.message else "")
@@ -332,10 +348,10 @@ def _known_lookup(source_id: int) -> Callable[[Collection[str]], dict[str, Known
             rows = Item.objects.filter(source_id=source_id).filter(
                 Q(external_id__in=chunk) | Q(url__in=chunk)
             )
-            for external_id, url, reply, captured in rows.values_list(
-                "external_id", "url", "board_reply", "captured_at"
+            for external_id, url, reply, captured, status in rows.values_list(
+                "external_id", "url", "board_reply", "captured_at", "board_status"
             ):
-                known = Known(has_reply=bool(reply), captured_at=captured)
+                known = Known(has_reply=bool(reply), captured_at=captured, status=status)
                 for key in (external_id, url):
                     if key in chunk:
                         found[key] = known
@@ -344,7 +360,11 @@ def _known_lookup(source_id: int) -> Callable[[Collection[str]], dict[str, Known
     return lookup
 
 
-def build_context(source: Source, now: dt.datetime) -> Context:
+def _nothing_stored(keys: Collection[str]) -> dict[str, Known]:
+    return {}
+
+
+def build_context(source: Source, now: dt.datetime, *, stored: bool = True) -> Context:
     """The collector's view of a source; a definition that no longer validates fails here."""
     try:
         data = normalise_definition(definition_of(source))
@@ -352,12 +372,20 @@ def build_context(source: Source, now: dt.datetime) -> Context:
         problems = "；".join(f"{k}: {'，'.join(v)}" for k, v in exc.message_dict.items())
         raise CollectorError(f"监测源定义有误，请修改后再采集：{problems}"[:1000]) from exc
     config = data["config"]
+    limits = config.get("rate_limit") or {}
     policy = FetchPolicy(
         timeout=float(config["timeout_seconds"]),
         max_bytes=int(config["max_bytes"]),
         max_redirects=int(config["max_redirects"]),
         delay=float(config["delay_seconds"]),
         headers=config.get("headers") or {},
+        rate_limit=RateLimitRule(
+            statuses=tuple(limits.get("statuses") or (429,)),
+            codes=tuple(limits.get("codes") or ()),
+            max_wait=float(limits.get("max_wait_seconds", 10)),
+            retries=int(limits.get("retries", 2)),
+            backoff=float(limits.get("backoff_seconds", 60)),
+        ),
     )
     probe = source.url
     for placeholder in PLACEHOLDERS:
@@ -378,8 +406,57 @@ def build_context(source: Source, now: dt.datetime) -> Context:
         etag=source.etag,
         last_modified=source.last_modified,
         keywords=keywords,
-        known=_known_lookup(source.pk),
+        known=_known_lookup(source.pk) if stored else _nothing_stored,
+        revisits=(
+            services_threads.due_revisits(source, now)
+            if stored and services_threads.follows_replies(source)
+            else []
+        ),
+        state=dict(source.state or {}) if stored else {},
+        newest_id=(
+            services_threads.newest_external_id(source)
+            if stored and source.kind == "json_api" and config.get("since_id")
+            else ""
+        ),
     )
+
+
+def preview_definition(definition: Any, *, now: dt.datetime | None = None) -> Outcome:
+    """What a definition would extract from the live site now: the first list page and one
+    detail page (one page of a timeline, a feed's first entries), storing nothing."""
+    data = normalise_definition(definition)
+    _check_reachable(data["url"])
+    if data["kind"] not in POLLED_KINDS:
+        raise DefinitionError(
+            {"kind": ["只有定时采集的类型（feed、html、json_api、search）可以试采"]}
+        )
+    config = dict(data["config"])
+    if isinstance(config.get("list"), Mapping):
+        config["list"] = {**config["list"], "max_pages": 1}
+    if isinstance(config.get("pagination"), Mapping):
+        config["pagination"] = {**config["pagination"], "max_pages": 1}
+    if data["kind"] == "html":
+        config.update(max_details=1, max_revisits=0)
+    if data["kind"] == "search":
+        config.update(max_keywords=1, use_watch_keywords=False)
+    if data["kind"] == "feed":
+        config["max_items"] = min(int(config.get("max_items", 100)), 20)
+    source = Source(
+        code=data["code"],
+        name=data["name"],
+        kind=data["kind"],
+        platform=data["platform"],
+        url=data["url"],
+        interval_seconds=data["interval_seconds"],
+        watch_interval_seconds=data["watch_interval_seconds"],
+        config=config,
+    )
+    collector = collector_for(source.kind)
+    assert collector is not None
+    ctx = build_context(source, now or timezone.now(), stored=False)
+    outcome = collector(ctx)
+    outcome.problems.extend(ctx.client.salvage)
+    return outcome
 
 
 def collect_source(
@@ -403,8 +480,12 @@ def collect_source(
         return CollectResult(source.code, "skipped", message=reason)
     source.refresh_from_db()
     run = SourceRun.objects.create(source=source, started_at=started)
+    ctx: Context | None = None
     try:
-        outcome = collector(build_context(source, started))
+        ctx = build_context(source, started)
+        outcome = collector(ctx)
+    except RateLimited as exc:
+        return _rate_limited(source, run, exc, started, watch_active)
     except (FetchError, CollectorError) as exc:
         return _failed(source, run, str(exc), getattr(exc, "status", None), started, watch_active)
     except Exception as exc:  # a collector bug must not stop the other sources
@@ -412,16 +493,40 @@ def collect_source(
         message = f"采集程序出错（{type(exc).__name__}: {exc}），已记录日志"[:1000]
         return _failed(source, run, message, None, started, watch_active)
     try:
+        before = services_threads.snapshot(source, outcome.items) if outcome.items else {}
         stored = (
             ingest_items(source=source, items=outcome.items, now=now)
             if outcome.items
             else IngestResult()
         )
+        services_threads.record_followups(
+            source=source,
+            items=outcome.items,
+            before=before,
+            revisited=outcome.revisited,
+            now=started,
+        )
     except Exception as exc:  # the database said no: nothing of this run was stored
         log.exception("ingest for source %s failed", source.code)
         message = f"入库失败（{type(exc).__name__}: {exc}），下次采集时重试"[:1000]
         return _failed(source, run, message, outcome.http_status, started, watch_active)
-    return _succeeded(source, run, outcome, stored, started, watch_active)
+    if ctx is not None:
+        outcome.notes.extend(ctx.client.rate_limited)
+        if ctx.client.salvage:
+            outcome.problems.extend(ctx.client.salvage)
+            outcome.notes.append(f"已按声明的编码读取 {len(outcome.items)} 条，个别损坏字节已替换")
+    return _succeeded(source, run, outcome, stored, started, watch_active, ctx)
+
+
+def run_outcome(outcome: Outcome, ctx: Context | None) -> str:
+    """How a successful run is shown: 限流, 可能遗漏, 部分成功, or "" (正常)."""
+    if outcome.rate_limited:
+        return RATE_LIMITED
+    if outcome.gap:
+        return GAP
+    if outcome.problems or (ctx is not None and ctx.client.salvage):
+        return PARTIAL
+    return ""
 
 
 def _succeeded(
@@ -431,14 +536,25 @@ def _succeeded(
     stored: IngestResult,
     started: dt.datetime,
     watch_active: bool,
+    ctx: Context | None = None,
 ) -> CollectResult:
     finished = timezone.now()
+    if outcome.rate_limited:
+        outcome.problems.insert(0, outcome.rate_limited)
+    if outcome.gap:
+        outcome.problems.insert(0, f"可能遗漏：{outcome.gap}")
     problems = "；".join(outcome.problems)[:2000]
     notes = "；".join(outcome.notes)[:1000]
     source.last_success_at = started
     source.consecutive_failures = 0
     source.next_due_at = started + dt.timedelta(seconds=effective_interval(source, watch_active))
     fields = ["last_success_at", "consecutive_failures", "next_due_at"]
+    if outcome.rate_limited:
+        wait = outcome.retry_after or (ctx.client.policy.rate_limit.backoff if ctx else 60.0)
+        source.next_due_at = max(source.next_due_at, started + dt.timedelta(seconds=wait))
+    if outcome.state is not None and outcome.state != (source.state or {}):
+        source.state = outcome.state
+        fields.append("state")
     if problems:
         source.last_error, source.last_error_at = problems, started
         fields += ["last_error", "last_error_at"]
@@ -455,8 +571,16 @@ def _succeeded(
     run.duplicates = stored.duplicates
     run.http_status = outcome.http_status
     run.error = "；".join(p for p in (problems, notes) if p)[:3000]
+    run.outcome = run_outcome(outcome, ctx)
+    run.revisited = len(outcome.revisited)
     run.save()
-    status: Status = "not_modified" if outcome.not_modified else "ok"
+    status: Status = (
+        "rate_limited"
+        if outcome.rate_limited
+        else "not_modified"
+        if outcome.not_modified and not outcome.items
+        else "ok"
+    )
     log.info(
         "source %s: %s, %d fetched, %d new, %d duplicates, %d updated in %.1fs%s",
         source.code,
@@ -515,3 +639,55 @@ def _failed(
         message,
     )
     return CollectResult(source.code, "failed", run_id=run.pk, message=message)
+
+
+def _rate_limited(
+    source: Source,
+    run: SourceRun,
+    exc: RateLimited,
+    started: dt.datetime,
+    watch_active: bool,
+) -> CollectResult:
+    """The site asked to slow down before anything was read: not a failure of the source or
+    its definition. Wait as asked (or the rule's backoff), then resume; no failure counted."""
+    policy_wait = float(((source.config or {}).get("rate_limit") or {}).get("backoff_seconds", 60))
+    wait = exc.retry_after if exc.retry_after is not None else policy_wait
+    interval = dt.timedelta(seconds=effective_interval(source, watch_active))
+    source.next_due_at = started + max(interval, dt.timedelta(seconds=wait))
+    source.last_error, source.last_error_at = str(exc), started
+    source.save(update_fields=["next_due_at", "last_error", "last_error_at"])
+    run.finished_at = timezone.now()
+    run.ok = False
+    run.outcome = RATE_LIMITED
+    run.error = str(exc)
+    run.http_status = exc.status
+    run.save()
+    log.warning("source %s rate limited, next try %s", source.code, source.next_due_at)
+    return CollectResult(source.code, "rate_limited", run_id=run.pk, message=str(exc))
+
+
+def collect_many(
+    source_ids: list[int], *, force: bool = False, workers: int = 0
+) -> list[CollectResult]:
+    """Collect several sources at once in a bounded pool, so a slow site delays only itself.
+    Politeness per host is the HTTP client's: at most ``HUIYING_COLLECT_PER_HOST`` requests
+    in flight to one host, whichever sources they belong to. Results in the order given."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.conf import settings
+    from django.db import connection
+
+    workers = workers or int(getattr(settings, "HUIYING_COLLECT_WORKERS", 4))
+
+    def one(pk: int) -> CollectResult:
+        try:
+            return collect_source(source_id=pk, force=force)
+        finally:
+            connection.close()  # this pool thread's own connection
+
+    # Inside a transaction (a test, a caller's atomic block) other threads' connections would
+    # not see its rows: collect here, one after the other.
+    if workers <= 1 or len(source_ids) <= 1 or connection.in_atomic_block:
+        return [collect_source(source_id=pk, force=force) for pk in source_ids]
+    with ThreadPoolExecutor(max_workers=min(workers, len(source_ids))) as pool:
+        return list(pool.map(one, source_ids))

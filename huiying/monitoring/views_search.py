@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from huiying.common.formfields import DATE_EXAMPLE, DateTextError, split_date_time
 from huiying.common.validators import small_int
@@ -127,8 +128,32 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "samples": list(item.engagement.order_by("sampled_at", "pk")[:500]),
         "rule_matches": list(item.rule_matches.select_related("rule")),
         "watch_matches": list(item.watch_matches.select_related("watch")),
+        "named_fields": [
+            (field_label(name), value) for name, value in _named_fields(item.extra).items()
+        ],
+        "changes": [{"change": c, "label": field_label(c.field)} for c in item.changes.all()[:500]],
     }
     return render(request, "monitoring/item_detail.html", context)
+
+
+FIELD_LABELS = {
+    "board_status": _("办理状态"),
+    "board_reply": _("答复"),
+    "board_replied_at": _("答复时间"),
+    "reply_unit": _("答复单位"),
+    "handling_unit": _("办理单位（转办）"),
+}
+
+
+def field_label(name: str) -> str:
+    """A followed field's name as monitors read it (named fields keep the definition's name)."""
+    name = name.removeprefix("fields.")
+    return str(FIELD_LABELS.get(name, name))
+
+
+def _named_fields(extra: Any) -> dict[str, str]:
+    fields = extra.get("fields") if isinstance(extra, dict) else None
+    return {str(k): str(v) for k, v in fields.items()} if isinstance(fields, dict) else {}
 
 
 @monitor_required

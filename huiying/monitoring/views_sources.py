@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -80,14 +80,37 @@ def bars(days: list[dt.date], counts: list[int]) -> list[dict[str, Any]]:
     ]
 
 
-def _status(source: Source) -> tuple[str, str]:
+# How the last run ended, when not plainly (SourceRun.outcome).
+OUTCOME_LABELS = {
+    "rate_limited": _("限流"),
+    "gap": _("可能遗漏"),
+    "partial": _("部分成功"),
+}
+
+
+def _status(source: Source, last_outcome: str = "") -> tuple[str, str]:
     if not source.is_active:
         return "off", str(_("停用"))
+    if last_outcome == "rate_limited":
+        return "warn", str(OUTCOME_LABELS["rate_limited"])  # not a refusal, not a failure
     if source.consecutive_failures:
         return "bad", str(_("异常"))
     if source.last_success_at is None and source.kind in POLLED_KINDS:
         return "new", str(_("尚未采集"))
+    if last_outcome in OUTCOME_LABELS:
+        return "warn", str(OUTCOME_LABELS[last_outcome])
     return "ok", str(_("正常"))
+
+
+def last_outcomes(source_ids: list[int]) -> dict[int, str]:
+    """Each source's last finished run's outcome ("" when plain)."""
+    latest = (
+        SourceRun.objects.filter(source_id=OuterRef("pk"), finished_at__isnull=False)
+        .order_by("-started_at", "-pk")
+        .values("outcome")[:1]
+    )
+    rows = Source.objects.filter(pk__in=source_ids).annotate(last=Subquery(latest))
+    return {pk: last or "" for pk, last in rows.values_list("pk", "last")}
 
 
 @monitor_required
@@ -95,9 +118,10 @@ def source_list(request: HttpRequest) -> HttpResponse:
     sources = list(Source.objects.select_related("owner_unit").order_by("code"))
     today = timezone.localdate()
     per_day = items_per_day([s.pk for s in sources], today)
+    outcomes = last_outcomes([s.pk for s in sources])
     rows = []
     for source in sources:
-        css, label = _status(source)
+        css, label = _status(source, outcomes.get(source.pk, ""))
         counts = per_day.get(source.pk, [0] * HEALTH_DAYS)
         rows.append(
             {
@@ -121,7 +145,7 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source.objects.select_related("owner_unit"), pk=pk)
     runs = list(SourceRun.objects.filter(source=source).order_by("-started_at", "-pk")[:RUNS_SHOWN])
     today = timezone.localdate()
-    css, label = _status(source)
+    css, label = _status(source, last_outcomes([source.pk]).get(source.pk, ""))
     return render(
         request,
         "monitoring/source_detail.html",

@@ -26,7 +26,12 @@ TEXT_FIELDS = ("title", "text", "author", "url", "external_id", "platform")
 BOARD_FIELDS = ("board_reply", "board_status", "board_replied_at")
 COUNT_FIELDS = ("likes", "reposts", "comments", "replies")
 TIME_FIELDS = ("published_at", "board_replied_at")
-ITEM_FIELDS = (*TEXT_FIELDS, "published_at", *BOARD_FIELDS, *COUNT_FIELDS)
+# Fields of their own that are not columns: the unit that answered, the unit a post was
+# passed to (转办), and whatever a definition names under ``extra``. Stored in the item's
+# ``extra["fields"]``; a change is recorded with the time it was first seen.
+STRUCTURED_FIELDS = ("reply_unit", "handling_unit")
+ITEM_FIELDS = (*TEXT_FIELDS, "published_at", *BOARD_FIELDS, *COUNT_FIELDS, *STRUCTURED_FIELDS)
+EXTRA_KEY = "extra"  # in a field map: {name: selector} of further named fields
 FIELD_ALIASES = {
     "published": "published_at",
     "time": "published_at",
@@ -40,6 +45,8 @@ FIELD_ALIASES = {
     "replied_at": "board_replied_at",
     "status": "board_status",
     "attitudes": "likes",
+    "board_reply_unit": "reply_unit",
+    "board_handling_unit": "handling_unit",
 }
 MAX_EXTERNAL_ID = 200
 _COUNT_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([万wWkK千亿]?)")
@@ -55,6 +62,7 @@ class Known:
 
     has_reply: bool
     captured_at: dt.datetime
+    status: str = ""  # the stored handling status (a board post's)
 
 
 KnownLookup = Callable[[Collection[str]], Mapping[str, Known]]
@@ -62,6 +70,14 @@ KnownLookup = Callable[[Collection[str]], Mapping[str, Known]]
 
 def _nothing_known(ids: Collection[str]) -> Mapping[str, Known]:
     return {}
+
+
+@dataclass(frozen=True)
+class Revisit:
+    """A stored thread due to be re-read on its own page (see ThreadWatch)."""
+
+    external_id: str
+    url: str
 
 
 @dataclass
@@ -76,6 +92,9 @@ class Context:
     last_modified: str = ""
     keywords: list[str] = field(default_factory=list)  # search templates
     known: KnownLookup = _nothing_known
+    revisits: list[Revisit] = field(default_factory=list)  # threads due for a re-read
+    state: dict[str, Any] = field(default_factory=dict)  # what the last run left (cursors)
+    newest_id: str = ""  # the newest stored external id (a timeline's since_id)
 
 
 @dataclass
@@ -88,6 +107,11 @@ class Outcome:
     pages: int = 0  # documents fetched
     problems: list[str] = field(default_factory=list)  # parts that failed (shown as errors)
     notes: list[str] = field(default_factory=list)  # worth knowing, not a failure
+    revisited: list[str] = field(default_factory=list)  # external ids of threads re-read
+    gap: str = ""  # why posts may have been left out (a page limit before known posts)
+    rate_limited: str = ""  # the site asked to slow down; the run stopped there
+    retry_after: float | None = None
+    state: dict[str, Any] | None = None  # replaces the source's state when not None
 
 
 def external_id_for(url: str) -> str:
@@ -123,16 +147,24 @@ def to_text(value: Any) -> str:
 def build_item(values: Mapping[str, Any], now: dt.datetime, **base: Any) -> RawItem:
     """A RawItem from field values already picked out of a document (strings or numbers)."""
     item = RawItem(**base)
+    named: dict[str, str] = {}
+    for name, value in (values.get(EXTRA_KEY) or {}).items():
+        if value is not None and value != "":
+            named[str(name)] = to_text(value).strip()
     for name, value in values.items():
         if name not in ITEM_FIELDS or value is None or value == "":
             continue
-        if name in TIME_FIELDS:
+        if name in STRUCTURED_FIELDS:
+            named[name] = to_text(value).strip()
+        elif name in TIME_FIELDS:
             setattr(item, name, parse_time(value, now=now))
         elif name in COUNT_FIELDS:
             setattr(item, name, to_count(value))
         else:
             setattr(item, name, to_text(value).strip())
     item.external_id = item.external_id[:MAX_EXTERNAL_ID]
+    if named:
+        item.extra = {**item.extra, "fields": named}
     return item
 
 

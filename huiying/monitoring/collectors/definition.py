@@ -16,7 +16,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from huiying.monitoring.collectors.base import FIELD_ALIASES, ITEM_FIELDS
+from huiying.monitoring.collectors import fieldspec
+from huiying.monitoring.collectors.base import EXTRA_KEY, FIELD_ALIASES, ITEM_FIELDS
 from huiying.monitoring.collectors.selectors import SelectorError, compile_selector
 from huiying.monitoring.fetch import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, MAX_REDIRECTS
 
@@ -43,13 +44,25 @@ FETCH_KEYS = {
     "encoding",
     "headers",
     "allowed_hosts",
+    "rate_limit",
 }
 LIST_KEYS = {"item", "link", "next_page", "page_url", "max_pages", "id_from_url"}
 CONFIG_KEYS: dict[str, set[str]] = {
     "feed": FETCH_KEYS | {"detail", "max_items"},
     "html": FETCH_KEYS
-    | {"list", "detail", "max_details", "refresh_days", "stop_when_known", "allow_empty"},
-    "json_api": FETCH_KEYS | {"items", "fields", "pagination", "stop_when_known"},
+    | {
+        "list",
+        "detail",
+        "max_details",
+        "refresh_days",
+        "stop_when_known",
+        "allow_empty",
+        "single_page",
+        "max_revisits",
+        "revisit_seconds",
+    },
+    "json_api": FETCH_KEYS
+    | {"items", "fields", "pagination", "stop_when_known", "since_id", "url_template"},
     "search": FETCH_KEYS | {"keywords", "list", "max_keywords", "use_watch_keywords"},
     "vendor_push": {"fields", "max_items", "max_bytes"},
     "import": {"columns"},
@@ -135,22 +148,39 @@ def _fields(
         if name in allowed_extra:
             out[name] = spec
             continue
+        if name == EXTRA_KEY:
+            # Further fields a monitor names (信件编号, 满意度...): {name: selector or path}.
+            if not isinstance(spec, Mapping) or not spec:
+                errors.setdefault(f"{key}.{raw_name}", []).append("应为“字段名: 选择器”的映射")
+                continue
+            out[EXTRA_KEY] = {
+                str(n): (
+                    fieldspec.validate(errors, f"{key}.{raw_name}.{n}", v)
+                    if selectors
+                    else _path(errors, f"{key}.{raw_name}.{n}", v)
+                )
+                for n, v in spec.items()
+            }
+            continue
         if name not in ITEM_FIELDS:
             errors.setdefault(f"{key}.{raw_name}", []).append(
                 f"未知字段；可用字段：{', '.join(ITEM_FIELDS)}"
             )
             continue
         if selectors:
-            out[name] = _selector(errors, f"{key}.{raw_name}", spec)
-        elif isinstance(spec, str) and spec.strip():
-            out[name] = spec.strip()
-        elif isinstance(spec, list) and spec and all(isinstance(s, str) and s for s in spec):
-            out[name] = [s.strip() for s in spec]
+            out[name] = fieldspec.validate(errors, f"{key}.{raw_name}", spec)
         else:
-            errors.setdefault(f"{key}.{raw_name}", []).append(
-                "应为字段路径（如 user.name）或路径列表"
-            )
+            out[name] = _path(errors, f"{key}.{raw_name}", spec)
     return out
+
+
+def _path(errors: dict[str, list[str]], key: str, spec: Any) -> Any:
+    if isinstance(spec, str) and spec.strip():
+        return spec.strip()
+    if isinstance(spec, list) and spec and all(isinstance(s, str) and s for s in spec):
+        return [s.strip() for s in spec]
+    errors.setdefault(key, []).append("应为字段路径（如 user.name）或路径列表")
+    return ""
 
 
 def _list_config(
@@ -166,9 +196,11 @@ def _list_config(
         selectors=True,
         allowed_extra=set(),
     )
-    for name in ("item", "link", "next_page"):
+    if value.get("item") is not None:
+        out["item"] = _selector(errors, f"{key}.item", value["item"])
+    for name in ("link", "next_page"):
         if value.get(name) is not None:
-            out[name] = _selector(errors, f"{key}.{name}", value[name])
+            out[name] = fieldspec.validate(errors, f"{key}.{name}", value[name])
     if "link" not in value:
         errors.setdefault(f"{key}.link", []).append("必须提供条目链接选择器 link")
     if value.get("page_url") is not None:
@@ -237,6 +269,8 @@ def _fetch_config(errors: dict[str, list[str]], config: Mapping[str, Any]) -> di
         )
     elif headers:
         out["headers"] = dict(headers)
+    if config.get("rate_limit") is not None:
+        out["rate_limit"] = _rate_limit(errors, config["rate_limit"])
     hosts = config.get("allowed_hosts") or []
     if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
         errors.setdefault("config.allowed_hosts", []).append(
@@ -245,6 +279,44 @@ def _fetch_config(errors: dict[str, list[str]], config: Mapping[str, Any]) -> di
     elif hosts:
         out["allowed_hosts"] = [_url(errors, "config.allowed_hosts", h) for h in hosts]
     return out
+
+
+RATE_LIMIT_KEYS = {"statuses", "codes", "max_wait_seconds", "retries", "backoff_seconds"}
+
+
+def _rate_limit(errors: dict[str, list[str]], value: Any) -> dict[str, Any]:
+    """``rate_limit``: which error answers mean "slow down" and how long to wait."""
+    key = "config.rate_limit"
+    if not isinstance(value, Mapping):
+        errors.setdefault(key, []).append(
+            "应为映射：statuses（如 [403, 429]）、codes（如 ['10023']）、max_wait_seconds……"
+        )
+        return {}
+    for unknown in set(value) - RATE_LIMIT_KEYS:
+        errors.setdefault(f"{key}.{unknown}", []).append(
+            f"未知的键；可用：{', '.join(sorted(RATE_LIMIT_KEYS))}"
+        )
+    statuses = value.get("statuses", [429])
+    if not isinstance(statuses, list) or not all(
+        isinstance(x, int) and 400 <= x <= 599 for x in statuses
+    ):
+        errors.setdefault(f"{key}.statuses", []).append("应为 HTTP 状态码列表，如 [403, 429]")
+        statuses = [429]
+    codes = value.get("codes", [])
+    if not isinstance(codes, list) or not all(isinstance(x, str | int) for x in codes):
+        errors.setdefault(f"{key}.codes", []).append("应为错误码列表，如 ['10023', '20003']")
+        codes = []
+    return {
+        "statuses": sorted({429, *statuses}),
+        "codes": [str(c) for c in codes],
+        "max_wait_seconds": _number(
+            errors, f"{key}.max_wait_seconds", value.get("max_wait_seconds", 10), 0, 60
+        ),
+        "retries": _int(errors, f"{key}.retries", value.get("retries", 2), 0, 5),
+        "backoff_seconds": _number(
+            errors, f"{key}.backoff_seconds", value.get("backoff_seconds", 60), 1, 6 * 3600
+        ),
+    }
 
 
 def _latin1(text: str) -> bool:
@@ -266,7 +338,16 @@ def _kind_config(
             if not isinstance(config[bool_key], bool):
                 errors.setdefault(f"config.{bool_key}", []).append("应为 true 或 false")
             out[bool_key] = bool(config[bool_key])
-    if kind == "html":
+    if kind == "html" and config.get("single_page"):
+        # This one page is the item: no list; ``detail`` picks its fields.
+        if config.get("single_page") is not True:
+            errors.setdefault("config.single_page", []).append("应为 true 或 false")
+        if config.get("list") is not None:
+            errors.setdefault("config.list", []).append("single_page 的监测源没有列表页")
+        if not config.get("detail"):
+            errors.setdefault("config.detail", []).append("single_page 需要 detail（页面字段）")
+        out["single_page"] = True
+    elif kind == "html":
         out["list"] = _list_config(errors, "config.list", config.get("list"), max_pages=3)
     if kind == "search":
         out["list"] = _list_config(errors, "config.list", config.get("list"), max_pages=1)
@@ -291,6 +372,13 @@ def _kind_config(
         out["refresh_days"] = _int(
             errors, "config.refresh_days", config.get("refresh_days", 7), 0, 365
         )
+        out["max_revisits"] = _int(
+            errors, "config.max_revisits", config.get("max_revisits", 30), 0, 500
+        )
+        if config.get("revisit_seconds") is not None:
+            out["revisit_seconds"] = _int(
+                errors, "config.revisit_seconds", config["revisit_seconds"], 5, MAX_INTERVAL
+            )
     if kind == "feed":
         out["max_items"] = _int(errors, "config.max_items", config.get("max_items", 100), 1, 1000)
     if kind == "json_api":
@@ -333,11 +421,38 @@ def _json_config(errors: dict[str, list[str]], config: Mapping[str, Any]) -> dic
     if fields and not ({"title", "text"} & set(fields)):
         errors.setdefault("config.fields", []).append("至少要映射 title 或 text")
     out["fields"] = fields
+    for name in ("since_id", "url_template"):
+        if config.get(name) is not None:
+            if not isinstance(config[name], str) or not config[name].strip():
+                errors.setdefault(f"config.{name}", []).append("应为非空字符串")
+            else:
+                out[name] = config[name].strip()
+    if out.get("url_template") and "{" not in out["url_template"]:
+        errors.setdefault("config.url_template", []).append(
+            "条目地址模板应包含 {字段路径}，如 https://weibo.com/{user.id}/{mid}"
+        )
     pagination = config.get("pagination")
-    if pagination is not None:
+    if isinstance(pagination, Mapping) and pagination.get("cursor") is not None:
+        # Cursor paging: the answer's ``cursor`` path is passed back as ``param`` until it is
+        # 0 or missing (Weibo: next_cursor -> max_id).
+        if not isinstance(pagination.get("cursor"), str) or not isinstance(
+            pagination.get("param"), str
+        ):
+            errors.setdefault("config.pagination", []).append(
+                "游标翻页应包含 cursor（如 next_cursor）和 param（如 max_id）"
+            )
+        else:
+            out["pagination"] = {
+                "cursor": pagination["cursor"].strip(),
+                "param": pagination["param"].strip(),
+                "max_pages": _int(
+                    errors, "config.pagination.max_pages", pagination.get("max_pages", 5), 1, 50
+                ),
+            }
+    elif pagination is not None:
         if not isinstance(pagination, Mapping) or not isinstance(pagination.get("param"), str):
             errors.setdefault("config.pagination", []).append(
-                "应包含 param（页码参数名），可选 start、max_pages"
+                "应包含 param（页码参数名），可选 start、max_pages；或 cursor 与 param（游标翻页）"
             )
         else:
             out["pagination"] = {

@@ -5,12 +5,18 @@ Order: a byte-order mark; then what the page declares (HTTP header, ``<meta>``, 
 declaration), used only if it decodes cleanly; then detection (charset-normalizer, leaning
 to GB18030 among equally good guesses). GB2312 and GBK are decoded as GB18030, their
 superset: pages labelled GB2312 routinely contain characters only GBK/GB18030 define.
+
+A page that is its declared charset (or UTF-8) but for a few broken bytes (a feed cut and
+pasted by a CMS, a truncated multi-byte character) is decoded by that charset with only the
+bad bytes replaced, and ``replaced`` says how many: the run is then partial (部分成功),
+never mojibake of the whole page from a guess.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+import threading
 from dataclasses import dataclass
 
 import charset_normalizer
@@ -36,6 +42,7 @@ class Decoded:
     text: str
     encoding: str
     declared_wrong: bool = False  # a declared charset did not fit and was overridden
+    replaced: int = 0  # undecodable bytes replaced by U+FFFD (a mostly readable page)
 
 
 def http_charset(content_type: str) -> str:
@@ -89,6 +96,14 @@ def decode_document(body: bytes, declared: list[str] | None = None) -> Decoded:
         wrong = True
     if utf8 is not None:
         return Decoded(utf8, "utf-8", wrong)
+    # Nothing decodes cleanly. A page that is its declared charset (or UTF-8, the default of
+    # XML and of the web) but for a few bad bytes is read as such, those bytes replaced.
+    candidates = [codec_name(label) for label in labels if label]
+    candidates.append("utf-8")
+    for name in dict.fromkeys(c for c in candidates if c and c not in _SINGLE_BYTE):
+        salvaged = _mostly(body, name)
+        if salvaged is not None:
+            return Decoded(salvaged[0], name, wrong, replaced=salvaged[1])
     name = detect(body)
     return Decoded(body.decode(name, "replace"), name, wrong)
 
@@ -111,3 +126,35 @@ def _try(body: bytes, name: str) -> str | None:
         return body.decode(name)
     except (UnicodeDecodeError, LookupError):
         return None
+
+
+# At most this share of a page's non-ASCII bytes may be bad for a "mostly" decoding: GBK read
+# as UTF-8 (or the reverse) fails on nearly every character, far above it.
+SALVAGE_RATIO = 0.02
+
+
+_counter = threading.local()
+
+
+def _count_bad(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    _counter.bad = getattr(_counter, "bad", 0) + (exc.end - exc.start)
+    return "\ufffd", exc.end
+
+
+codecs.register_error("huiying-count", _count_bad)
+
+
+def _mostly(body: bytes, name: str) -> tuple[str, int] | None:
+    """``body`` decoded by ``name`` with bad bytes replaced, when they are few."""
+    _counter.bad = 0
+    try:
+        text = body.decode(name, "huiying-count")
+    except (LookupError, UnicodeError):
+        return None
+    bad = int(_counter.bad)
+    non_ascii = sum(1 for b in body if b >= 0x80)
+    if bad == 0 or bad > max(4, non_ascii * SALVAGE_RATIO):
+        return None
+    return text, bad

@@ -12,7 +12,7 @@ import time
 from urllib.parse import quote, urljoin
 
 from huiying.monitoring import redirects
-from huiying.monitoring.collectors import selectors
+from huiying.monitoring.collectors import fieldspec
 from huiying.monitoring.collectors.base import CollectorError, Context, Outcome, build_item
 from huiying.monitoring.collectors.html import list_entries, parse_page
 from huiying.monitoring.fetch import FetchError
@@ -110,7 +110,7 @@ def _search_one(ctx: Context, keyword: str, out: Outcome, resolve: _Resolver) ->
                 )
             )
         links = (
-            selectors.link(root, list_config["next_page"]) if list_config.get("next_page") else []
+            fieldspec.links(root, list_config["next_page"]) if list_config.get("next_page") else []
         )
         if not links:
             break

@@ -9,6 +9,7 @@ import json
 import re
 from email.utils import format_datetime
 from html import escape
+from html import unescape as html_unescape
 from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import escape as xml_escape
@@ -91,10 +92,13 @@ def board_thread(state: SiteState, p: Published) -> str:
     reply_html = ""
     if reply and replied_at is not None:
         reply_html = (
-            f'<div class="reply"><h3>回复内容</h3><span class="reply-org">{escape(p.post.area)}人民政府</span>'
+            f'<div class="reply"><h3>回复内容</h3><span class="reply-org">{escape(state.reply_unit(p))}</span>'
             f'<span class="reply-time">{replied_at:%Y-%m-%d %H:%M:%S}</span>'
             f'<div class="reply-content">{_paras(reply)}</div></div>'
         )
+    if unit := state.handling_unit(p):
+        reply_html = f'<div class="handling">转办单位：<span class="handling-unit">{escape(unit)}</span></div>{reply_html}'
+
     body = (
         f'<div class="thread" data-tid="{p.id}"><h1 class="title">{escape(p.post.title)}</h1>'
         f'<div class="meta"><span class="author">{escape(p.post.author)}</span>'
@@ -230,3 +234,58 @@ def search_page(state: SiteState, query: str, page: int, base_url: str) -> str:
 def index(urls: dict[str, str]) -> str:
     links = "".join(f'<li><a href="{escape(u)}">{escape(k)}</a></li>' for k, u in urls.items())
     return _page("本地模拟站点", f"<h1>本地模拟站点（演示用）</h1><ul>{links}</ul>", "utf-8")
+
+
+# --- traps: a cursor timeline with limits, a broken feed, redirect links ---------------------
+
+
+def weibo_cursor_timeline(
+    state: SiteState, base_url: str, *, count: int, max_id: int, since_id: int
+) -> str:
+    """Weibo's real shape: ``count`` at most 20, ``max_id`` (the cursor) and ``since_id``;
+    ``next_cursor`` is the next older id, 0 at the end."""
+    rows = [
+        p for p in state.newest_first("weibo") if (not max_id or p.id <= max_id) and p.id > since_id
+    ]
+    count = max(1, min(count, WEIBO_PAGE_SIZE))
+    page, rest = rows[:count], rows[count:]
+    statuses = []
+    for p in page:
+        status = weibo_status(state, p, base_url)
+        del status["url"]  # the client builds the link from the user and the id
+        statuses.append(status)
+    data = {
+        "statuses": statuses,
+        "next_cursor": rest[0].id if rest else 0,
+        "total_number": len(rows),
+    }
+    return json.dumps(data, ensure_ascii=False)
+
+
+RATE_LIMIT_BODY = json.dumps(
+    {"error": "User requests out of rate limit!", "error_code": 10023, "request": "/2/timeline"}
+)
+
+
+def broken_rss(state: SiteState, base_url: str) -> bytes:
+    """The news feed as a careless CMS serves it: UTF-8 with a few bad bytes (a cut
+    multi-byte character in the channel's description and in a category)."""
+    body = rss(state, base_url).encode("utf-8")
+    body = body.replace(
+        "<description>南通民生新闻</description>".encode(),
+        "<description>南通民生新闻".encode() + b"\xe6\x96" + b"</description>",
+    )
+    return body.replace(b"</item>", b"<category>\xff\xfe\xe5</category></item>", 1)
+
+
+def search_with_redirects(state: SiteState, query: str, page: int, base_url: str) -> str:
+    """The search page whose result links go through a redirector (/link?url=...)."""
+    page_html = search_page(state, query, page, base_url)
+
+    def wrap(m: re.Match[str]) -> str:
+        target = html_unescape(m.group(1))
+        return f'<a href="{escape(base_url)}/link?url={quote(target, safe="")}">'
+
+    return re.sub(
+        r'<h3 class="t"><a href="([^"]+)">', lambda m: '<h3 class="t">' + wrap(m), page_html
+    )

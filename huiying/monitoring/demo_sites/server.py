@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -69,6 +70,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path in ("/", "/index.html"):
             return HTTPStatus.OK, html, render.index(self.server.urls).encode()
         if path in ("/board/", "/board/list"):
+            if self.server.slow_seconds:
+                time.sleep(self.server.slow_seconds)  # a slow board: others must not wait
             return (
                 HTTPStatus.OK,
                 "text/html; charset=GBK",
@@ -92,6 +95,36 @@ class _Handler(BaseHTTPRequestHandler):
         elif path.startswith("/news/article/") and path.endswith(".html"):
             if (p := self._post(path[len("/news/article/") : -5], "news")) is not None:
                 return HTTPStatus.OK, html, render.news_article(p).encode()
+        elif path == "/weibo/api/v2/timeline":
+            if self.server.take_rate_limit():
+                return (
+                    HTTPStatus.FORBIDDEN,
+                    "application/json; charset=utf-8",
+                    render.RATE_LIMIT_BODY.encode(),
+                )
+            body = render.weibo_cursor_timeline(
+                state,
+                base,
+                count=_int(query, "count", 20),
+                max_id=_int(query, "max_id", 0) if query.get("max_id") else 0,
+                since_id=_int(query, "since_id", 0) if query.get("since_id") else 0,
+            )
+            return HTTPStatus.OK, "application/json; charset=utf-8", body.encode()
+        elif path == "/news/broken.xml":
+            return (
+                HTTPStatus.OK,
+                "application/rss+xml; charset=utf-8",
+                render.broken_rss(state, base),
+            )
+        elif path == "/s":
+            words = (query.get("wd") or [""])[0]
+            body = render.search_with_redirects(state, words, _int(query, "pn"), base)
+            return HTTPStatus.OK, html, body.encode()
+        elif path == "/link":
+            target = (query.get("url") or [""])[0]
+            if target.startswith(base + "/"):
+                self.redirect_to = target
+                return HTTPStatus.FOUND, html, b""
         elif path == "/search":
             words = (query.get("wd") or query.get("q") or [""])[0]
             page = _int(query, "pn")
@@ -108,7 +141,24 @@ class _Handler(BaseHTTPRequestHandler):
         p = self.server.state.get(int(raw_id))
         return p if p is not None and p.post.channel == channel else None
 
+    redirect_to = ""
+
     def _send(self, status: HTTPStatus, content_type: str, body: bytes, *, head: bool) -> None:
+        if status == HTTPStatus.FOUND:
+            self.send_response(status)
+            self.send_header("Location", self.redirect_to)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if status == HTTPStatus.FORBIDDEN:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Retry-After", "1")
+            self.end_headers()
+            if not head:
+                self.wfile.write(body)
+            return
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         if status == HTTPStatus.OK and self.headers.get("If-None-Match") == etag:
             self.send_response(HTTPStatus.NOT_MODIFIED)
@@ -142,6 +192,15 @@ class _DemoServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         self.base_url = f"http://{host if isinstance(host, str) else host.decode()}:{port}"
         self.urls: dict[str, str] = {}
+        self.slow_seconds = 0.0
+        self.rate_limit_every = 0  # every n-th timeline request is refused with 403 + 10023
+        self._requests = 0
+        self._count_lock = threading.Lock()
+
+    def take_rate_limit(self) -> bool:
+        with self._count_lock:
+            self._requests += 1
+            return bool(self.rate_limit_every) and self._requests % self.rate_limit_every == 0
 
 
 @dataclass
@@ -185,6 +244,9 @@ def site_urls(base_url: str) -> dict[str, str]:
         "weibo": f"{base_url}/weibo/api/timeline",
         "rss": f"{base_url}/news/rss.xml",
         "search": f"{base_url}/search?wd={{keywords}}",
+        "weibo_cursor": f"{base_url}/weibo/api/v2/timeline",
+        "broken_feed": f"{base_url}/news/broken.xml",
+        "search_redirect": f"{base_url}/s?wd={{keywords}}",
     }
 
 
@@ -196,6 +258,8 @@ def run_demo_sites(
     backlog: int = DEFAULT_BACKLOG,
     reply_after: dt.timedelta | None = None,
     clock: Callable[[], dt.datetime] | None = None,
+    slow_seconds: float = 0.0,
+    rate_limit_every: int = 0,
 ) -> DemoSites:
     """Start the sites in background threads. ``interval`` <= 0: publish only on publish_now()."""
     kwargs: dict[str, Any] = {}
@@ -207,6 +271,8 @@ def run_demo_sites(
     state.backfill(backlog, BACKLOG_SPACING)
     server = _DemoServer((host, port), state)
     server.urls = site_urls(server.base_url)
+    server.slow_seconds = slow_seconds
+    server.rate_limit_every = rate_limit_every
     sites = DemoSites(state=state, urls=dict(server.urls), interval=interval, _server=server)
     serve = threading.Thread(target=server.serve_forever, name="demo-sites-http", daemon=True)
     serve.start()

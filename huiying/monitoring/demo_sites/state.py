@@ -76,13 +76,32 @@ class SiteState:
         with self._lock:
             return len(self._published)
 
+    def reply_due(self, item: Published) -> dt.datetime:
+        """When the board answers this post: between half and twice ``reply_after`` (by id),
+        so many replies come after the post has left the first list pages."""
+        factor = 0.5 + (item.id * 37 % 16) / 10  # 0.5 .. 2.0
+        return item.published_at + self.reply_after * factor
+
     def board_reply(self, item: Published) -> tuple[str, str, dt.datetime | None]:
         """(status, reply text, replied at) as the board shows them now."""
         post = item.post
-        replied_at = item.published_at + self.reply_after
-        if post.reply and self.clock() >= replied_at:
+        replied_at = self.reply_due(item)
+        now = self.clock()
+        if post.reply and now >= replied_at:
             return post.status or "已回复", post.reply, replied_at
+        if post.reply and now >= item.published_at + (replied_at - item.published_at) / 2:
+            return "办理中", "", None  # passed on to a unit (转办), not answered yet
         return ("已受理" if post.reply else "未回复"), "", None
+
+    def handling_unit(self, item: Published) -> str:
+        """The unit a post was passed to (转办), shown once it is being handled."""
+        status, _reply, _at = self.board_reply(item)
+        if status in ("已受理", "未回复"):
+            return ""
+        return f"{item.post.area}{('城市管理局', '住房和城乡建设局', '交通运输局', '市场监督管理局')[item.id % 4]}"
+
+    def reply_unit(self, item: Published) -> str:
+        return f"{item.post.area}人民政府" if self.board_reply(item)[1] else ""
 
     def engagement(self, item: Published) -> dict[str, int]:
         """Counts that grow with age, differently per post (deterministic)."""

@@ -181,4 +181,4 @@ def test_demo_source_definitions_point_at_the_sites(sites: DemoSites) -> None:
         url = source["url"].replace("{keywords}", quote("南通 噪音"))
         assert url.startswith(sites.base_url)
         assert fetch(url)[0] == 200, url
-    assert set(site_urls(sites.base_url)) == {"base_url", "board", "weibo", "rss", "search"}
+    assert {"base_url", "board", "weibo", "rss", "search"} <= set(site_urls(sites.base_url))

@@ -51,6 +51,10 @@ class Command(BaseCommand):
         self.stdout.write(
             "监测源定义：huiying/monitoring/demo_sites/sources.yaml（{base_url} 替换为上面的地址）"
         )
+        self.stdout.write(
+            "陷阱站点（损坏的订阅、跳转链接的搜索结果）：huiying/monitoring/demo_sites/traps.yaml；"
+            "对照真值测量：.venv/bin/python bench/bench_collect_truth.py"
+        )
         done = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: done.set())
         try:

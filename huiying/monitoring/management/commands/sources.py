@@ -17,9 +17,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from huiying.common.management.commands._database import require_database
+from huiying.monitoring.collectors.base import CollectorError
 from huiying.monitoring.collectors.definition import DefinitionError, normalise_definition
+from huiying.monitoring.fetch import FetchError
 from huiying.monitoring.models import Source
-from huiying.monitoring.services_sources import definition_of, parse_definitions, source_save
+from huiying.monitoring.services_sources import (
+    definition_of,
+    parse_definitions,
+    preview_definition,
+    source_save,
+)
+from huiying.monitoring.types import RawItem
 from huiying.orgs.models import Unit
 
 
@@ -29,6 +37,37 @@ def _problems(exc: DefinitionError, label: str) -> list[str]:
 
 def _when(value: Any) -> str:
     return timezone.localtime(value).strftime("%m-%d %H:%M:%S") if value else "-"
+
+
+PREVIEW_FIELDS = (
+    "external_id",
+    "url",
+    "title",
+    "text",
+    "author",
+    "published_at",
+    "board_status",
+    "board_reply",
+    "board_replied_at",
+    "likes",
+    "reposts",
+    "comments",
+)
+
+
+def preview_fields(item: RawItem) -> list[tuple[str, str]]:
+    """The fields an item would be stored with, long text shortened, empty ones left out."""
+    out: list[tuple[str, str]] = []
+    for name in PREVIEW_FIELDS:
+        value = getattr(item, name)
+        if value in ("", None, 0):
+            continue
+        text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        text = text.replace("\n", " ⏎ ")
+        out.append((name, text if len(text) <= 200 else text[:200] + "…"))
+    for name, value in (item.extra.get("fields") or {}).items():
+        out.append((f"fields.{name}", str(value)[:200]))
+    return out
 
 
 class Command(BaseCommand):
@@ -42,6 +81,10 @@ class Command(BaseCommand):
         sub.add_parser("list", help="列出全部监测源及其健康状态")
         show = sub.add_parser("show", help="以 YAML 输出一个监测源的定义（不含密钥）")
         show.add_argument("code")
+        test = sub.add_parser(
+            "test", help="试采：按定义读取站点的第一页列表和一个详情页，显示会取到什么（不保存）"
+        )
+        test.add_argument("file", help="定义文件；- 表示标准输入")
 
     def handle(self, *args: Any, **options: Any) -> None:
         require_database()
@@ -51,6 +94,8 @@ class Command(BaseCommand):
             self.add(options["files"])
         elif action == "list":
             self.list_sources()
+        elif action == "test":
+            self.test(options["file"])
         else:
             self.show(options["code"])
 
@@ -103,6 +148,42 @@ class Command(BaseCommand):
                     f"  推送地址：/monitoring/push/{result.source.code}/"
                 )
         self.stdout.write(self.style.SUCCESS(f"共 {len(saved)} 个监测源。"))
+
+    def test(self, name: str) -> None:
+        """Print what each definition in the file would extract now; nothing is stored."""
+        try:
+            definitions = parse_definitions(self._read(name))
+        except DefinitionError as exc:
+            raise CommandError("\n".join(_problems(exc, name))) from exc
+        failed = 0
+        for index, definition in enumerate(definitions, start=1):
+            code = definition.get("code") if isinstance(definition, dict) else None
+            label = code or f"第 {index} 个定义"
+            try:
+                outcome = preview_definition(definition)
+            except DefinitionError as exc:
+                failed += 1
+                self.stdout.write("\n".join(_problems(exc, f"{label}：定义有误")))
+                continue
+            except (FetchError, CollectorError) as exc:
+                failed += 1
+                self.stdout.write(f"{label}：读取失败：{exc}")
+                continue
+            self.stdout.write(
+                f"== {label}：读取 {outcome.pages} 个页面，取到 {len(outcome.items)} 条（未保存）"
+            )
+            for number, item in enumerate(outcome.items[:20], start=1):
+                self.stdout.write(f"-- 第 {number} 条")
+                for field, value in preview_fields(item):
+                    self.stdout.write(f"   {field}: {value}")
+            for problem in outcome.problems:
+                self.stdout.write(f"   问题：{problem}")
+            for note in outcome.notes:
+                self.stdout.write(f"   注意：{note}")
+            if outcome.gap:
+                self.stdout.write(f"   注意：{outcome.gap}")
+        if failed:
+            raise CommandError(f"{failed} 个定义试采失败（详见上方）。")
 
     def list_sources(self) -> None:
         sources = list(Source.objects.order_by("code"))
