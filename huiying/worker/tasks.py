@@ -113,6 +113,8 @@ def release_held_notifications() -> int:
 @periodic_job(crontab(minute="23", hour="3"))
 def prune_periodic_runs_daily() -> int:
     return periodic.prune()
+
+
 # --- supervision: warnings, 催办 and escalations of every open clock, each step once -----------
 
 

@@ -172,7 +172,11 @@ class Run:
         self.app = WSGIHandler()
         self.tokens = {
             role: token_issue(
-                user=getattr(city, role), name="schemathesis", two_factor=True, actor=None, via="test"
+                user=getattr(city, role),
+                name="schemathesis",
+                two_factor=True,
+                actor=None,
+                via="test",
             ).key
             for role in ROLES
         }

@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0009_sourceitem_item'),
+        ("cases", "0009_sourceitem_item"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='clock',
-            name='kind',
-            field=models.CharField(choices=[('sign', '签收'), ('reply', '答复（回应）'), ('feedback', '反馈办理情况'), ('backfill', '补填交办单'), ('confirm', '复核补填内容'), ('authoritative_info', '发布权威信息（5小时内）'), ('press_conference', '举行新闻发布会（24小时内）'), ('continued_release', '持续发布权威信息'), ('supervision_order', '督办单书面说明')], max_length=24, verbose_name='事项'),
+            model_name="clock",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("sign", "签收"),
+                    ("reply", "答复（回应）"),
+                    ("feedback", "反馈办理情况"),
+                    ("backfill", "补填交办单"),
+                    ("confirm", "复核补填内容"),
+                    ("authoritative_info", "发布权威信息（5小时内）"),
+                    ("press_conference", "举行新闻发布会（24小时内）"),
+                    ("continued_release", "持续发布权威信息"),
+                    ("supervision_order", "督办单书面说明"),
+                ],
+                max_length=24,
+                verbose_name="事项",
+            ),
         ),
     ]
