@@ -53,6 +53,15 @@ def events_for(user: Any) -> QuerySet[Event]:
     return qs.filter(Q(lead_unit__in=units) | Q(units__in=units)).distinct()
 
 
+def may_view_item(user: Any, analysis: ItemAnalysis) -> bool:
+    """The rule of the item's triage page, so that no link leads to a refusal."""
+    if not may_triage(user):
+        return False
+    if analysis.event_id is None:
+        return may_draft(user)  # not on any desk: only 网信办 looks at unplaced items
+    return events_for(user).filter(pk=analysis.event_id).exists()
+
+
 def may_act_on(user: Any, event: Event) -> bool:
     """Merge, split, mark irrelevant: 网信办, or a monitor whose jurisdiction holds the event."""
     if not is_monitor(user) and not may_triage(user):

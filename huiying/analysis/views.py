@@ -113,10 +113,8 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ItemAnalysis.objects.select_related("item", "item__source", "event"), item_id=pk
     )
     event = analysis.event
-    if event is not None and not selectors.events_for(request.user).filter(pk=event.pk).exists():
+    if not selectors.may_view_item(request.user, analysis):
         raise PermissionDenied
-    if event is None and not selectors.may_draft(request.user):
-        raise PermissionDenied  # not on any desk: only 网信办 looks at unplaced items
     context = {
         "a": analysis,
         "item": analysis.item,

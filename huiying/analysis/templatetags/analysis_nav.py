@@ -23,3 +23,18 @@ def may_triage(context: dict[str, Any]) -> bool:
     from huiying.analysis.selectors import may_triage as check
 
     return check(user)
+
+
+@register.simple_tag(takes_context=True)
+def triage_item_link(context: dict[str, Any], item: Any) -> str:
+    """The address of an item's triage page when this person may open it, else ""."""
+    from django.urls import reverse
+
+    from huiying.analysis.models import ItemAnalysis
+    from huiying.analysis.selectors import may_view_item
+
+    request = context.get("request")
+    analysis = ItemAnalysis.objects.filter(item_id=item.pk).first()
+    if analysis is None or not may_view_item(getattr(request, "user", None), analysis):
+        return ""
+    return reverse("analysis:item", args=[item.pk])

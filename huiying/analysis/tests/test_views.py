@@ -53,6 +53,14 @@ def test_who_may_use_the_desk(city: Any, scores: Any, district_monitor: Any) -> 
     assert "崇川区濠河边" in html and "海门区某小区" not in html
     assert c.get(f"/triage/events/{_event(fire).pk}/").status_code == 404
     assert c.get(f"/triage/items/{fire.pk}/").status_code == 403
+    # The collected item's own page links to its triage page only where that page would open.
+    fire_page = c.get(f"/monitoring/items/{fire.pk}/")
+    if fire_page.status_code == 200:
+        assert f"/triage/items/{fire.pk}/" not in fire_page.content.decode()
+    assert f"/triage/items/{noise.pk}/" in c.get(f"/monitoring/items/{noise.pk}/").content.decode()
+    assert f"/triage/items/{fire.pk}/" in (
+        _client(city.monitor).get(f"/monitoring/items/{fire.pk}/").content.decode()
+    )
     assert c.get(f"/triage/events/{_event(noise).pk}/").status_code == 200
     # A district's monitor may not draft (网信办 drafts) and has no nav link for others' pages.
     assert "拟制交办单" not in c.get(f"/triage/events/{_event(noise).pk}/").content.decode()

@@ -8,6 +8,7 @@ from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 register = template.Library()
 
@@ -35,3 +36,29 @@ def took(start: dt.datetime | None, end: dt.datetime | None) -> str:
     if not minutes:
         return _("%(s)d 秒") % {"s": rest}
     return _("%(m)d 分 %(s)d 秒") % {"m": minutes, "s": rest}
+
+
+_KINDS = (
+    ("html", gettext_lazy("网页")),
+    ("rss", gettext_lazy("RSS 订阅")),
+    ("atom", gettext_lazy("Atom 订阅")),
+    ("xml", gettext_lazy("XML 文档")),
+    ("json", gettext_lazy("JSON 数据")),
+    ("csv", gettext_lazy("CSV 表格")),
+    ("pdf", gettext_lazy("PDF 文档")),
+    ("image", gettext_lazy("图片")),
+    ("text/plain", gettext_lazy("纯文本")),
+)
+
+
+@register.filter
+def content_kind(content_type: str) -> str:
+    """A stored page's type in words (网页（GBK）), not its MIME name (text/html; charset=GBK)."""
+    value = (content_type or "").lower()
+    kind = next((str(label) for key, label in _KINDS if key in value), "")
+    charset = ""
+    if "charset=" in value:
+        charset = value.split("charset=", 1)[1].split(";")[0].strip().strip('"').upper()
+    if not kind:
+        return _("其他（%(type)s）") % {"type": content_type} if content_type else "—"
+    return f"{kind}（{charset}）" if charset else kind

@@ -174,3 +174,13 @@ def test_shown_escaped(city: Any) -> None:
     html = client.get(reverse("monitoring:item_detail", args=[result.item_ids[0]])).content.decode()
     assert "&lt;b&gt;加急&lt;/b&gt;" in html and "<b>加急</b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
+
+
+def test_a_stored_pages_type_is_shown_in_words() -> None:
+    from huiying.monitoring.templatetags.monitoring_extras import content_kind
+
+    assert content_kind("text/html; charset=GBK") == "网页（GBK）"
+    assert content_kind("application/rss+xml") == "RSS 订阅"
+    assert content_kind("application/json") == "JSON 数据"
+    assert content_kind("application/octet-stream") == "其他（application/octet-stream）"
+    assert content_kind("") == "—"
