@@ -525,7 +525,10 @@ def judge(
 
     if cues["LEADER"]:
         return Judgement("R3.3-7", "III", [f"R3.3-7 领导批示：文中有{_quote(cues['LEADER'])}"])
-    media = _found(MEDIA, source + " " + text[:120], 2)
+    # A message board hosted by a media site (人民网 地方领导留言板) is where citizens write, not
+    # the media exposing anything: the platform's name alone is no R3.3-6 cue; the text still is.
+    platform = "" if re.search(r"留言板|问政|留言", source) else source
+    media = _found(MEDIA, platform + " " + text[:120], 2)
     if media:
         return Judgement(
             "R3.3-6", "II", [f"R3.3-6 省级以上网络媒体监督曝光：来源或文中有{_quote(media)}"]
