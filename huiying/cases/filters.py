@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from huiying.accounts.roles import Principal
 from huiying.cases import selectors
 from huiying.cases.models import Assignment, Category, Status
+from huiying.cases.permissions import CAC_ONLY_STATES, sees_drafts
 from huiying.common.formfields import TextDateField
 from huiying.orgs.fields import UnitChoiceField
 from huiying.orgs.models import Unit
@@ -60,7 +61,13 @@ class FormListFilter(forms.Form):
     def __init__(self, data: Any, *, principal: Principal) -> None:
         super().__init__(data)
         all_ = [("", _("全部"))]
-        self.fields["status"].choices = all_ + list(Status.choices)  # type: ignore[attr-defined]
+        # 督查室 and 政府办 never see drafts or forms under review: they are not offered either.
+        statuses = [
+            (value, label)
+            for value, label in Status.choices
+            if sees_drafts(principal) or value not in CAC_ONLY_STATES
+        ]
+        self.fields["status"].choices = all_ + statuses  # type: ignore[attr-defined]
         self.fields["category"].choices = all_ + list(Category.choices)  # type: ignore[attr-defined]
         unit = self.fields["unit"]
         assert isinstance(unit, UnitChoiceField)
@@ -69,7 +76,7 @@ class FormListFilter(forms.Form):
         unit.empty_label = _("全部单位")
         # "from" is a Python keyword: these two are added by name, not declared above.
         self.fields["from"] = _date_field(_("交办日期（起）"))
-        if principal.sees_all:  # those who see drafts are told which date a draft goes by
+        if sees_drafts(principal):  # those who see drafts are told which date a draft goes by
             self.fields["from"].help_text = _("未交办的草稿按拟制日期")
         self.fields["to"] = _date_field(_("交办日期（止）"))
         self.order_fields(["q", "status", "unit", "category", "from", "to", "overdue"])

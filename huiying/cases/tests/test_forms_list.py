@@ -394,3 +394,17 @@ def test_export_refuses_more_than_the_cap_with_a_message(city: Any, settings: An
     assert "不能一次导出" in page and "导出 Excel" not in page
     sheet, _data = workbook(reviewer.get(EXPORT + "?status=issued&q=第1份"))
     assert sheet.max_row == 2
+
+
+def test_offices_that_never_see_drafts_are_not_offered_them(city: Any) -> None:
+    """督查室 sees issued forms only: no 草稿 / 待审核 / 已退回 among the statuses it may pick."""
+    inspector = Client()
+    inspector.force_login(city.inspector)
+    html = inspector.get(reverse("cases:all")).content.decode()
+    assert 'value="issued"' in html or 'value="signed"' in html
+    for state in ("draft", "in_review", "returned"):
+        assert f'<option value="{state}"' not in html
+    assert "未交办的草稿" not in html
+    monitor = Client()
+    monitor.force_login(city.monitor)
+    assert '<option value="draft"' in monitor.get(reverse("cases:all")).content.decode()
