@@ -48,8 +48,7 @@ test-postgres: venv services
 # Sets up and passes the whole suite: lint, types, migrations, pytest on SQLite and PostgreSQL.
 test: venv services browser fonts lint typecheck
 	$(BIN)/huiying makemigrations --check --dry-run
-	script/test-suite sqlite
-	script/test-suite postgres
+	script/test-both
 
 # The README's screenshots, written by the browser tests.
 screenshots: venv browser fonts
