@@ -22,27 +22,18 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.module_loading import import_string
 
-from huiying.common.audit import GENESIS_HASH, ChainProblem, canonical, chain_key
+from huiying.common.audit import (
+    AUDIT_COLUMNS,
+    GENESIS_HASH,
+    ChainProblem,
+    canonical,
+    chain_key,
+)
 from huiying.common.audit_key import AuditKeyMissing
 from huiying.common.checkpoints import PERIOD, Checkpoint, checkpoint_path, read_checkpoints
 from huiying.common.models import AuditChainHead, AuditEvent
 
-COLUMNS = (
-    "pk",
-    "seq",
-    "created_at",
-    "actor_id",
-    "actor_label",
-    "action",
-    "object_type",
-    "object_id",
-    "before",
-    "after",
-    "reason",
-    "meta",
-    "prev_hash",
-    "hash",
-)
+COLUMNS = ("pk", *AUDIT_COLUMNS, "hash")
 # Checkpoints at most this far behind the chain are fresh; older means the writer stopped.
 STALE_AFTER = 3 * PERIOD
 

@@ -12,10 +12,13 @@ differently a moment later (DNS rebinding) gains nothing.
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import socket
+import ssl
 from collections.abc import Sequence
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -92,3 +95,20 @@ def guarded_create_connection(
             last = exc
             sock.close()
     raise last or OSError(f"无法连接 {host}:{port}")
+
+
+def guarded_connection(url: str, *, timeout: float) -> tuple[http.client.HTTPConnection, str]:
+    """A connection to ``url``'s host that connects only where the policy allows, and the
+    request target (path and query). Every connection, the one after each redirect too, is made
+    here, to the very address that was checked."""
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    conn: http.client.HTTPConnection
+    if parts.scheme.lower() == "https":
+        conn = http.client.HTTPSConnection(
+            parts.hostname or "", parts.port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+    conn._create_connection = guarded_create_connection  # type: ignore[attr-defined]
+    return conn, target

@@ -26,7 +26,7 @@ from email.message import Message
 from urllib.parse import urljoin, urlsplit
 
 from huiying.monitoring.collectors.encoding import decode_document, http_charset
-from huiying.monitoring.egress import EgressRefused, guarded_create_connection
+from huiying.monitoring.egress import EgressRefused, guarded_connection
 
 log = logging.getLogger("huiying.monitoring.fetch")
 
@@ -290,22 +290,10 @@ class HttpClient:
     def _request(
         self, url: str, deadline: float, etag: str, last_modified: str
     ) -> tuple[int, Message, bytes]:
-        parts = urlsplit(url)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         remaining = self._remaining(deadline, url)
-        conn: http.client.HTTPConnection
-        if parts.scheme.lower() == "https":
-            conn = http.client.HTTPSConnection(
-                parts.hostname or "",
-                parts.port,
-                timeout=remaining,
-                context=ssl.create_default_context(),
-            )
-        else:
-            conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=remaining)
         # Every connection (this one and the one after each redirect) goes through the
         # installation's network policy, to the very address that was checked.
-        conn._create_connection = guarded_create_connection  # type: ignore[attr-defined]
+        conn, target = guarded_connection(url, timeout=remaining)
         try:
             conn.request("GET", target, headers=self._headers(etag, last_modified))
             self._set_timeout(conn, deadline, url)
@@ -331,7 +319,7 @@ class HttpClient:
         except ConnectionRefusedError as exc:
             raise FetchError(f"连接被拒绝，站点可能已关闭：{url}", url=url) from exc
         except socket.gaierror as exc:
-            raise FetchError(f"域名无法解析：{parts.hostname}", url=url) from exc
+            raise FetchError(f"域名无法解析：{urlsplit(url).hostname}", url=url) from exc
         except (OSError, http.client.HTTPException) as exc:
             raise FetchError(
                 f"网络连接出错：{url}（{type(exc).__name__}: {exc}）"[:500], url=url

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from html import unescape
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
-from huiying.monitoring.egress import guarded_create_connection
+from huiying.monitoring.egress import guarded_connection
 
 log = logging.getLogger("huiying.monitoring.redirects")
 
@@ -127,22 +127,10 @@ def _next_hop(url: str, deadline: float) -> str | None:
 
 
 def _request(method: str, url: str, deadline: float) -> tuple[int, str | None, bytes]:
-    parts = urlsplit(url)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise TimeoutError("redirect chain took too long")
-    conn: http.client.HTTPConnection
-    if parts.scheme.lower() == "https":
-        conn = http.client.HTTPSConnection(
-            parts.hostname or "",
-            parts.port,
-            timeout=remaining,
-            context=ssl.create_default_context(),
-        )
-    else:
-        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=remaining)
-    conn._create_connection = guarded_create_connection  # type: ignore[attr-defined]
+    conn, target = guarded_connection(url, timeout=remaining)
     try:
         conn.request(
             method,
