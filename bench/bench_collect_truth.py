@@ -279,6 +279,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one linear report
         if not related:
             false_merges.append(f"{mine.id}->{theirs.id}")
     copies = missed = 0
+    missed_keys: list[str] = []
     post_items: dict[int, list[int]] = {}
     for pk, p in item_post.items():
         post_items.setdefault(p.id, []).append(pk)
@@ -297,6 +298,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one linear report
         groups = {originals[pk] or pk for pk in mine_items}
         if not groups & ({originals[pk] or pk for pk in origin_items} | set(origin_items)):
             missed += 1
+            missed_keys.append(f"{p.post.key} (copy of {p.post.repost_of})")
     print(
         f"  false merges                         {len(false_merges)}"
         + (f"  ({', '.join(false_merges[:8])})" if false_merges else "")
@@ -304,6 +306,8 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one linear report
     print(
         f"  missed copies                        {missed} of {copies} reposts whose original was stored"
     )
+    for key in missed_keys:
+        print(f"    missed: {key}")
     hits = Item.objects.filter(source_id=by_code["demo-search-redirect"])
     linked = sum(1 for h in hits if h.duplicate_of_id is not None)
     resolved = sum(1 for h in hits if "/link?" not in h.url)
