@@ -254,7 +254,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one linear report
     )
 
     # Grouping: false merges and missed copies, over every stored item with a known post.
-    print("\nde-duplication (depends on the ingest and normalisation work merged separately)")
+    print("\nde-duplication")
     posts_by_key = {p.post.key: p for p in published}
     for code in ("demo-board", "demo-weibo", "demo-news", "demo-news-broken"):
         for item in Item.objects.filter(source_id=by_code[code]):
