@@ -7,7 +7,14 @@ huiying_bench_ingest on BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432
 each batch size, ingest_items() is called on a stream of realistic posts (textpool): 85 %
 new, 10 % the same page again under a tracking-parameter URL (exact duplicate), 5 %
 reposts with "转发：" (near duplicates). Batch size 1 runs a tenth of the items (it is the
-push endpoint's worst case, not its usual one). Prints items/s per database and batch size.
+push endpoint's worst case, not its usual one). Batches of 100 and more run twice: one
+``ingest_items`` call per batch (a collector, the push endpoint), and ``ingest_batches``
+(an import: the next batch is prepared in the preparation pool while this one is stored).
+Prints items/s per database, batch size and mode; the CPU the run used (this process, the
+preparation workers, the PostgreSQL backend: what a busy machine does not distort); and, for
+batches stored without their search words (200 and more), how fast the outbox consumer
+``monitoring.search_index`` indexes them afterwards. Target (issue 8): >= 2,000 items/s on
+PostgreSQL with batches of 1,000.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-from support import database_url  # noqa: E402
+from support import cpu_seconds, database_url  # noqa: E402
 
 
 def make_stream(n: int, seed: int, prefix: str) -> list[Any]:
@@ -108,25 +115,83 @@ def run_one(kind: str, items: int, batches: list[int]) -> None:
         ("物业", "物业 AND (收费 OR 涨价 OR 电梯)"),
     ]:
         KeywordRule.objects.create(name=name, expression=expression)
+    from huiying.monitoring.ingest import ingest_batches
+    from huiying.monitoring.ingest_prepare import processes
+    from huiying.monitoring.models import ItemSearch
+    from huiying.monitoring.search import index_items
+
     for size in batches:
         n = max(size, items // 10) if size == 1 else items
-        source = Source.objects.create(
-            code=f"bench-{size}", name=f"bench {size}", kind="html", platform="留言板"
-        )
-        stream = make_stream(n, seed=size, prefix=f"b{size}")
-        result_new = result_dup = 0
-        started = time.perf_counter()
-        for start in range(0, n, size):
-            result = ingest_items(source=source, items=stream[start : start + size])
-            result_new += result.new
-            result_dup += result.duplicates
-        elapsed = time.perf_counter() - started
-        print(
-            f"{connection.vendor:<10} batch {size:>5}: {n:>6} items in {elapsed:6.1f} s = "
-            f"{n / elapsed:7.0f} items/s  ({result_new} new, {result_dup} duplicates; "
-            f"{Item.objects.count()} rows in the table)",
-            flush=True,
-        )
+        modes = ["calls", "stream"] if size >= 100 else ["calls"]
+        for mode in modes:
+            source = Source.objects.create(
+                code=f"bench-{size}-{mode}",
+                name=f"bench {size} {mode}",
+                kind="html",
+                platform="留言板",
+            )
+            stream = make_stream(n, seed=size + len(mode), prefix=f"b{size}{mode}")
+            chunks = [stream[start : start + size] for start in range(0, n, size)]
+            result_new = result_dup = 0
+            pids = _pids(connection)
+            cpu_before = sum(cpu_seconds(pid) for pid in pids)
+            own_before = time.process_time()
+            started = time.perf_counter()
+            if mode == "calls":
+                results = (ingest_items(source=source, items=chunk) for chunk in chunks)
+            else:
+                results = ingest_batches(source=source, batches=chunks)
+            stored_ids: list[int] = []
+            for result in results:
+                result_new += result.new
+                result_dup += result.duplicates
+                stored_ids += result.item_ids
+            elapsed = time.perf_counter() - started
+            pids |= _pids(connection)
+            cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+            own = time.process_time() - own_before
+            label = "ingest_items per batch" if mode == "calls" else "ingest_batches (pipelined)"
+            print(
+                f"{connection.vendor:<10} batch {size:>5} {label:<27}: {n:>6} items in "
+                f"{elapsed:6.1f} s = {n / elapsed:7.0f} items/s  ({result_new} new, "
+                f"{result_dup} duplicates; {Item.objects.count()} rows in the table; "
+                f"{processes()} preparation processes)",
+                flush=True,
+            )
+            print(
+                f"{'':<10} CPU (this process, its preparation workers, the database server's "
+                f"backend): {cpu:.1f} s ({own:.1f} s in this process) = {n / cpu:,.0f} items per "
+                f"CPU-second; load average "
+                f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs",
+                flush=True,
+            )
+            # What the outbox consumer monitoring.search_index does next for a large batch.
+            pending = ItemSearch.objects.filter(item_id__in=stored_ids).count()
+            started = time.perf_counter()
+            indexed = index_items(stored_ids)
+            took = time.perf_counter() - started
+            if indexed:
+                print(
+                    f"{'':<10} then search words (outbox consumer, in the worker): {indexed} items "
+                    f"in {took:.1f} s = {indexed / took:,.0f} items/s "
+                    f"({pending} were indexed with their batch)",
+                    flush=True,
+                )
+
+
+def _pids(connection: Any) -> set[int]:
+    """This process, the preparation pool's workers and (PostgreSQL) the connection's backend."""
+    from huiying.monitoring import ingest_prepare
+
+    pids = {os.getpid()}
+    pool = ingest_prepare._pool
+    if pool is not None:
+        pids |= set(getattr(pool, "_processes", None) or {})
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pids.add(cursor.fetchone()[0])
+    return pids
 
 
 def main() -> int:

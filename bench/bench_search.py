@@ -38,10 +38,11 @@ from support import database_url  # noqa: E402
 PLATFORMS = [("board", "人民网留言板"), ("weibo", "微博"), ("news", "新闻网站"), ("bbs", "论坛")]
 TARGET_P95_MS = 300.0
 COLUMNS = (
-    "source_id, platform, external_id, url, canonical_url, title, text, text_simplified, author, "
+    "id, source_id, platform, external_id, url, canonical_url, title, text, text_simplified, author, "
     "published_at, captured_at, posted_at, content_hash, board_reply, board_status, "
-    "likes, reposts, comments, replies, extra, search_tokens"
+    "likes, reposts, comments, replies, extra"
 )
+CHUNK = 50_000  # items written (then their search words) per round
 
 
 class Pool:
@@ -76,8 +77,9 @@ class Pool:
 
 
 def rows(
-    start: int, count: int, sources: dict[str, int], now: dt.datetime
+    start: int, count: int, sources: dict[str, int], now: dt.datetime, first_id: int
 ) -> Iterator[tuple[Any, ...]]:
+    """Item rows (ids from ``first_id``) with the search words last (they go to ItemSearch)."""
     pool = Pool()
     rng = random.Random(start)
     for i in range(start, start + count):
@@ -86,6 +88,7 @@ def rows(
         posted = now - dt.timedelta(seconds=rng.randrange(365 * 86400))
         url = f"https://{code}.example.cn/t/{i}"
         yield (
+            first_id + i - start,
             sources[code],
             platform,
             f"bench-{i}",
@@ -131,10 +134,12 @@ def load(kind: str, target: int) -> None:
         print(f"loading {missing} items ({have} present)…", flush=True)
         started = time.perf_counter()
         now = timezone.now()
+        first_id = (Item.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+        data = rows(have, missing, sources, now, first_id)
         if kind == "postgresql":
-            _copy_postgres(rows(have, missing, sources, now), rebuild_index=missing > have)
+            _copy_postgres(data, rebuild_index=missing > have)
         else:
-            _insert_sqlite(rows(have, missing, sources, now))
+            _insert_sqlite(data)
         print(f"loaded {missing} items in {time.perf_counter() - started:.0f} s", flush=True)
     rule, created = KeywordRule.objects.get_or_create(
         name="基准：物业收费", defaults={"expression": "物业 AND (收费 OR 物业费)"}
@@ -158,10 +163,13 @@ def load(kind: str, target: int) -> None:
     if kind == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE monitoring_item")
+            cursor.execute("ANALYZE monitoring_itemsearch")
             cursor.execute("ANALYZE monitoring_itemrulematch")
 
 
 def _copy_postgres(data: Iterator[tuple[Any, ...]], *, rebuild_index: bool) -> None:
+    import itertools
+
     from django.db import connection
 
     connection.ensure_connection()
@@ -169,42 +177,52 @@ def _copy_postgres(data: Iterator[tuple[Any, ...]], *, rebuild_index: bool) -> N
     with raw.cursor() as cur:
         if rebuild_index:
             # Building a GIN index once is far cheaper than maintaining it row by row.
-            cur.execute("DROP INDEX IF EXISTS monitoring_item_search_gin")
+            cur.execute("DROP INDEX IF EXISTS monitoring_itemsearch_gin")
         n = 0
-        with cur.copy(f"COPY monitoring_item ({COLUMNS}) FROM STDIN") as copy:
-            for row in data:
-                copy.write_row(row)
-                n += 1
-                if n % 100000 == 0:
-                    print(f"  {n} rows", flush=True)
+        while chunk := list(itertools.islice(data, CHUNK)):
+            with cur.copy(f"COPY monitoring_item ({COLUMNS}) FROM STDIN") as copy:
+                for row in chunk:
+                    copy.write_row(row[:-1])
+            with cur.copy("COPY monitoring_itemsearch (item_id, tokens) FROM STDIN") as copy:
+                for row in chunk:
+                    copy.write_row((row[0], row[-1]))
+            n += len(chunk)
+            if n % 100000 == 0:
+                print(f"  {n} rows", flush=True)
+        cur.execute(
+            "SELECT setval(pg_get_serial_sequence('monitoring_item', 'id'), "
+            "(SELECT max(id) FROM monitoring_item))"
+        )
         if rebuild_index:
             started = time.perf_counter()
             cur.execute("SET maintenance_work_mem = '1GB'")
             cur.execute(
-                "CREATE INDEX IF NOT EXISTS monitoring_item_search_gin ON monitoring_item USING gin (search_vector)"
+                "CREATE INDEX IF NOT EXISTS monitoring_itemsearch_gin ON monitoring_itemsearch "
+                "USING gin (vector)"
             )
             print(f"  GIN index built in {time.perf_counter() - started:.0f} s", flush=True)
     raw.commit()
 
 
 def _insert_sqlite(data: Iterator[tuple[Any, ...]]) -> None:
+    import itertools
+
     from django.db import connection, transaction
 
+    from huiying.monitoring.search import ensure_sqlite_fts
+
+    ensure_sqlite_fts()
     placeholders = ", ".join(["%s"] * len(COLUMNS.split(",")))
     sql = f"INSERT INTO monitoring_item ({COLUMNS}) VALUES ({placeholders})"  # noqa: S608
-    batch: list[tuple[Any, ...]] = []
+    words = "INSERT INTO monitoring_itemsearch (item_id, tokens) VALUES (%s, %s)"
     n = 0
     with transaction.atomic(), connection.cursor() as cursor:
-        for row in data:
-            batch.append(row)
-            if len(batch) == 10000:
-                cursor.executemany(sql, batch)
-                n += len(batch)
-                batch.clear()
-                if n % 100000 == 0:
-                    print(f"  {n} rows", flush=True)
-        if batch:
-            cursor.executemany(sql, batch)
+        while batch := list(itertools.islice(data, 10000)):
+            cursor.executemany(sql, [row[:-1] for row in batch])
+            cursor.executemany(words, [(row[0], row[-1]) for row in batch])
+            n += len(batch)
+            if n % 100000 == 0:
+                print(f"  {n} rows", flush=True)
 
 
 def scenarios() -> list[tuple[str, dict[str, Any]]]:

@@ -49,3 +49,17 @@ def summary(values: list[float], unit: str = "ms", digits: int = 1) -> str:
         f"p50 {f.format(statistics.median(values))}, p95 {f.format(p95(values))}, "
         f"max {f.format(max(values))}"
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process on this machine has used so far (from /proc; 0.0
+    where /proc is unavailable). Used to tell a benchmark's own cost from a busy machine's."""
+    import os
+
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # Fields after the command name: state is [0], utime [11], stime [12] (proc(5)).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

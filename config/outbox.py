@@ -36,6 +36,11 @@ OUTBOX_CONSUMERS: dict[str, dict[str, object]] = {
         "topics": ["notify.request"],
         "handler": "huiying.notify.consumers.on_request",
     },
+    # Items of a large batch become searchable (a small batch is indexed as it is stored).
+    "monitoring.search_index": {
+        "topics": ["item.collected"],
+        "handler": "huiying.monitoring.consumers.search_index",
+    },
     # New items are analysed, grouped into events and put on the triage desk (研判台).
     "analysis.items": {
         "topics": ["item.collected"],

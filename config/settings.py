@@ -235,6 +235,9 @@ HUIYING_CITY_NAME = env_str("HUIYING_CITY_NAME", "南通市")
 HUIYING_SOURCE_ALLOWED_NETWORKS = env_list("HUIYING_SOURCE_ALLOWED_NETWORKS", [])
 # Sources `collect --once` polls at the same time (the worker's pool is HUEY_WORKERS).
 HUIYING_COLLECT_WORKERS = env_int("HUIYING_COLLECT_WORKERS", 4)
+# Processes preparing large ingestion batches (monitoring/ingest_prepare.py): 0 = one per core
+# (at most 4), 1 = prepare in the calling process.
+HUIYING_INGEST_PROCESSES = env_int("HUIYING_INGEST_PROCESSES", 0)
 HUIYING_FORM_NUMBER_PREFIX = env_str("HUIYING_FORM_NUMBER_PREFIX", "通网舆交")
 HUIYING_OFFICE_HOURS = env_str("HUIYING_OFFICE_HOURS", "08:30-12:00,13:30-17:30")
 HUIYING_BACKFILL_HOURS = env_int("HUIYING_BACKFILL_HOURS", 24)

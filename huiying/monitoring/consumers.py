@@ -77,3 +77,14 @@ def poll_new_source(event: OutboxEvent) -> None:
     source_id = event.payload.get("source")
     if isinstance(source_id, int):
         enqueue_source(source_id, 0)
+
+
+def search_index(event: OutboxEvent) -> None:
+    """``item.collected``: make the batch's new items searchable (a large batch is stored
+    without its search words, see ``ItemSearch``). Idempotent: indexed items are skipped."""
+    from huiying.monitoring import search
+
+    payload = event.payload or {}
+    ids = [int(i) for i in [*payload.get("items", []), *payload.get("duplicates", [])]]
+    if ids:
+        search.index_items(ids)

@@ -7,7 +7,9 @@ manual). For each ``RawItem``:
    whitespace tidied: collectors removed the page's markup when they parsed it), its folded
    form for matching and search (NFKC, simplified, lower case), canonical URL, the
    de-duplication features (dedup.py: match key and its hash, MinHash bands, the numbers,
-   places and units it names), rjieba tokens.
+   places and units it names), and for a small batch the rjieba search words. A large batch
+   is prepared in a pool of processes (``ingest_prepare``), and ``ingest_batches`` prepares
+   the next batch while storing this one.
 2. Same source + external id as a stored item: the same post seen again. Engagement and
    the board's reply are updated, an EngagementSample is added when counts changed, and
    it counts as ``updated`` (or ``unchanged``).
@@ -17,6 +19,9 @@ manual). For each ``RawItem``:
    duplicate of that item's original (``duplicate_of``; chains never form): evidence is
    kept, the copy is grouped under the original.
 4. New items are matched against active keyword rules and watches (alerts at once).
+5. A small batch's search words are stored with it; a large batch's are written just after by
+   the outbox consumer ``monitoring.search_index`` (``ItemSearch``: searchable within seconds,
+   while the batch itself is stored at twice the speed).
 
 Everything after normalisation runs in one transaction; a conflicting concurrent insert of
 the same external id makes the batch run again once, now seeing the stored row.
@@ -29,22 +34,26 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Max, Q
+from django.db.models import BooleanField, Max, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from huiying.common import outbox
+from huiying.common.bulk import insert_rows
 from huiying.common.validators import has_http_scheme, without_nul
-from huiying.monitoring import dedup, keywords, normalize, search, segment
+from huiying.monitoring import dedup, ingest_prepare, keywords, normalize, search
 from huiying.monitoring.models import (
     EngagementSample,
     Evidence,
     Item,
     ItemRuleMatch,
+    ItemSearch,
     KeywordRule,
     Source,
 )
@@ -84,9 +93,18 @@ class _Prepared:
     posted_at: dt.datetime
 
 
+_TEXT_FIELDS = [f.name for f in fields(RawItem) if f.type in ("str", str)]
+
+
 def _without_nul(raw: RawItem) -> RawItem:
-    texts = {f.name: without_nul(getattr(raw, f.name)) for f in fields(raw)}
-    return replace(raw, **{k: v for k, v in texts.items() if k != "evidence_body"})
+    clean = {
+        name: value.replace("\x00", "")
+        for name in _TEXT_FIELDS
+        if "\x00" in (value := getattr(raw, name))
+    }
+    if raw.extra:
+        clean["extra"] = without_nul(raw.extra)
+    return replace(raw, **clean) if clean else raw
 
 
 def _cut(value: str, length: int) -> str:
@@ -99,26 +117,24 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
-def _prepare(source: Source, raw: RawItem, now: dt.datetime) -> _Prepared | None:
-    title = _cut(normalize.tidy_line(raw.title), 500)
-    text = normalize.tidy_text(raw.text)
-    if not (title or text or raw.url.strip()):
+def _prepared(
+    source: Source, raw: RawItem, texts: ingest_prepare.Texts | None, now: dt.datetime
+) -> _Prepared | None:
+    if texts is None:
         return None
-    title_folded = normalize.fold(title)
-    folded = normalize.fold(text)
     published_at = _aware(raw.published_at)
     posted_at = (
         published_at if published_at is not None and published_at <= now + FUTURE_SLACK else now
     )
     return _Prepared(
         raw=raw,
-        title=title,
-        text=text,
-        title_folded=title_folded,
-        simplified=folded,
-        canonical=_cut(normalize.canonical_url(raw.url), 1000),
-        feats=dedup.features(title, text, folded_title=title_folded, folded_text=folded),
-        tokens=segment.index_tokens(f"{title_folded}\n{folded}"),
+        title=texts.title,
+        text=texts.text,
+        title_folded=texts.title_folded,
+        simplified=texts.simplified,
+        canonical=texts.canonical,
+        feats=texts.feats,
+        tokens=texts.tokens,
         external_id=_cut(raw.external_id.strip(), 200),
         platform=_cut(raw.platform.strip() or source.platform, 50),
         published_at=published_at,
@@ -126,7 +142,17 @@ def _prepare(source: Source, raw: RawItem, now: dt.datetime) -> _Prepared | None
     )
 
 
+EVIDENCE_COLUMNS = ("item_id", "fetched_at", "url", "content_type", "body", "sha256")
+SAMPLE_COLUMNS = ("item_id", "sampled_at", *ENGAGEMENT)
+
+
 def _evidence(item: Item, raw: RawItem, now: dt.datetime) -> Evidence:
+    return Evidence(**dict(zip(EVIDENCE_COLUMNS, _evidence_row(item.pk, raw, now), strict=True)))
+
+
+def _evidence_row(item_id: int, raw: RawItem, now: dt.datetime) -> tuple[Any, ...]:
+    """An Evidence row in ``EVIDENCE_COLUMNS`` order (rows, not model objects: a large batch
+    builds thousands)."""
     body = raw.evidence_body
     content_type = raw.evidence_content_type
     if not body:
@@ -135,18 +161,19 @@ def _evidence(item: Item, raw: RawItem, now: dt.datetime) -> Evidence:
             "utf-8"
         )
         content_type = "application/json; charset=utf-8"
-    return Evidence(
-        item=item,
-        fetched_at=now,
-        url=_cut(raw.evidence_url or raw.url, 1000),
-        content_type=_cut(content_type, 100),
-        body=body,
-        sha256=hashlib.sha256(body).hexdigest(),
+    return (
+        item_id,
+        now,
+        _cut(raw.evidence_url or raw.url, 1000),
+        _cut(content_type, 100),
+        body,
+        hashlib.sha256(body).hexdigest(),
     )
 
 
-def _sample(item: Item, now: dt.datetime) -> EngagementSample:
-    return EngagementSample(item=item, sampled_at=now, **{k: getattr(item, k) for k in ENGAGEMENT})
+def _sample_row(item: Item, now: dt.datetime) -> tuple[Any, ...]:
+    """An EngagementSample row in ``SAMPLE_COLUMNS`` order."""
+    return (item.pk, now, item.likes, item.reposts, item.comments, item.replies)
 
 
 def _jsonable(extra: dict[str, Any] | None) -> dict[str, Any]:
@@ -173,14 +200,56 @@ def ingest_items(
 ) -> IngestResult:
     """Normalise, de-duplicate and store ``items`` collected from ``source``."""
     now = now or timezone.now()
+    batch = _clean_batch(items)
+    return _finish(source, batch, _pending(batch), now)
+
+
+def ingest_batches(
+    *, source: Source, batches: Iterable[list[RawItem]], now: dt.datetime | None = None
+) -> Iterator[IngestResult]:
+    """Store ``batches`` one after another (one result each, in order) while the next batch is
+    being prepared in the preparation pool: the way to ingest a large stream (an import, a
+    vendor's backlog) on every core. Each batch is its own transaction, as with
+    ``ingest_items``; stopping the iteration early stores nothing more."""
+    waiting: tuple[list[RawItem], ingest_prepare.Pending] | None = None
+    for items in batches:
+        batch = _clean_batch(items)
+        following = (batch, _pending(batch))
+        if waiting is not None:
+            yield _finish(source, *waiting, now or timezone.now())
+        waiting = following
+    if waiting is not None:
+        yield _finish(source, *waiting, now or timezone.now())
+
+
+def _clean_batch(items: list[RawItem]) -> list[RawItem]:
     # Posts are other people's text: a NUL in it made PostgreSQL refuse the whole batch.
-    items = [_without_nul(raw) for raw in items]
-    prepared: list[_Prepared | None] = [_prepare(source, raw, now) for raw in items]
+    return [_without_nul(raw) for raw in items]
+
+
+# A batch smaller than this gets its search words in its own transaction (searchable at once);
+# a larger one is stored without them and indexed by the outbox consumer
+# ``monitoring.search_index`` right after: the words and their index cost as much as the rest.
+INDEX_INLINE_BELOW = 200
+
+
+def _pending(items: list[RawItem]) -> ingest_prepare.Pending:
+    return ingest_prepare.Pending(
+        [(raw.title, raw.text, raw.url) for raw in items],
+        words=len(items) < INDEX_INLINE_BELOW,
+    )
+
+
+def _finish(
+    source: Source, items: list[RawItem], pending: ingest_prepare.Pending, now: dt.datetime
+) -> IngestResult:
+    texts = pending.result()
+    prepared = [_prepared(source, raw, t, now) for raw, t in zip(items, texts, strict=True)]
     search.ensure_sqlite_fts()
     for attempt in range(2):
         try:
             with transaction.atomic():
-                result = _store(source, prepared, now)
+                result = _store(source, prepared, now, index_now=pending.words)
             break
         except IntegrityError:
             # Another worker stored the same external id meanwhile; the retry sees it.
@@ -202,7 +271,9 @@ def ingest_items(
     return result
 
 
-def _store(source: Source, prepared: list[_Prepared | None], now: dt.datetime) -> IngestResult:
+def _store(
+    source: Source, prepared: list[_Prepared | None], now: dt.datetime, *, index_now: bool
+) -> IngestResult:
     result = IngestResult()
     ids: list[int | Item | None] = []  # per input: a stored id, a pending Item, or None
 
@@ -211,12 +282,13 @@ def _store(source: Source, prepared: list[_Prepared | None], now: dt.datetime) -
     known: dict[str, Item] = {}
     if ext_ids:
         known = {
-            i.external_id: i for i in Item.objects.filter(source=source, external_id__in=ext_ids)
+            i.external_id: i
+            for i in Item.objects.filter(_any_of([("external_id", ext_ids)]), source=source)
         }
     batch_ext: dict[str, int] = {}  # external id -> position in ``fresh``
     repeats: list[tuple[int, int, RawItem]] = []  # (input index, position in fresh, raw)
     changed: dict[int, Item] = {}
-    samples: list[EngagementSample] = []
+    samples: list[Item] = []  # re-seen items whose engagement changed
     evidence_new: list[tuple[Item, RawItem]] = []
     fresh: list[tuple[int, _Prepared]] = []
     for index, p in enumerate(prepared):
@@ -228,7 +300,7 @@ def _store(source: Source, prepared: list[_Prepared | None], now: dt.datetime) -
             item = known[p.external_id]
             if _refresh(item, p.raw):
                 changed[item.pk] = item
-                samples.append(_sample(item, now))
+                samples.append(item)
                 evidence_new.append((item, p.raw))
                 result.updated += 1
             else:
@@ -279,7 +351,6 @@ def _store(source: Source, prepared: list[_Prepared | None], now: dt.datetime) -
             board_status=_cut(normalize.tidy_line(p.raw.board_status), 50),
             board_replied_at=_aware(p.raw.board_replied_at),
             extra=_jsonable(p.raw.extra),
-            search_tokens=p.tokens,
             **_counts(p.raw),
         )
         if original is None:
@@ -315,8 +386,19 @@ def _store(source: Source, prepared: list[_Prepared | None], now: dt.datetime) -
             result.new += 1
         else:
             result.duplicates += 1
-    _insert(Evidence, [_evidence(item, p.raw, now) for item, p in created])
-    _insert(EngagementSample, samples + [_sample(item, now) for item, _ in created])
+    if index_now and created:
+        search.ensure_sqlite_fts()
+        ItemSearch.objects.bulk_create(
+            [ItemSearch(item_id=item.pk, tokens=p.tokens) for item, p in created]
+        )
+    insert_rows(
+        Evidence, EVIDENCE_COLUMNS, [_evidence_row(item.pk, p.raw, now) for item, p in created]
+    )
+    insert_rows(
+        EngagementSample,
+        SAMPLE_COLUMNS,
+        [_sample_row(item, now) for item in [*samples, *(item for item, _ in created)]],
+    )
     # 4. Rules and watches, for the new rows only: a re-seen post was matched when first stored.
     new_items = [item for item, _ in created]
     _match_rules(new_items, now)
@@ -367,16 +449,52 @@ def _allocate_ids(model: type[models.Model], objs: list[Any]) -> None:
         obj.pk = pk
 
 
+# Field types whose Python values the driver takes as they are: for these the per-value
+# get_db_prep_save round (a dozen method calls per value, a third of the time of storing a
+# batch) returns the value unchanged, so it is skipped. Anything else (JSON, dates on SQLite)
+# still goes through it.
+_AS_IS = frozenset(
+    {
+        "CharField",
+        "TextField",
+        "URLField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "PositiveBigIntegerField",
+        "BooleanField",
+        "ForeignKey",
+    }
+)
+_AS_IS_POSTGRES = _AS_IS | {"DateTimeField", "BinaryField"}
+
+
+def _row_values(model: type[models.Model]) -> tuple[list[str], Any]:
+    """The columns after ``id`` and a function giving one object's row for them."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    as_is = _AS_IS_POSTGRES if connection.vendor == "postgresql" else _AS_IS
+    getters: list[tuple[str, Any]] = [
+        (f.attname, None if f.get_internal_type() in as_is else f) for f in fields
+    ]
+
+    def row(obj: Any) -> list[Any]:
+        values = [obj.pk]
+        for attname, prep in getters:
+            value = getattr(obj, attname)
+            values.append(value if prep is None else prep.get_db_prep_save(value, connection))
+        return values
+
+    return [f.column for f in fields], row
+
+
 def _copy_rows(model: type[models.Model], objs: list[Any]) -> None:
     """Insert rows whose ids are set: COPY on PostgreSQL, one executemany on SQLite (no
     per-row SQL to build or parse; the same constraints apply)."""
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     qn = connection.ops.quote_name
-    columns = ", ".join(qn(c) for c in ["id", *(f.column for f in fields)])
-    rows = (
-        [obj.pk, *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields)]
-        for obj in objs
-    )
+    names, row = _row_values(model)
+    columns = ", ".join(qn(c) for c in ["id", *names])
     if connection.vendor == "postgresql":
         sql = f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN"
         with (
@@ -384,24 +502,16 @@ def _copy_rows(model: type[models.Model], objs: list[Any]) -> None:
             connection.wrap_database_errors,
             cursor.cursor.copy(sql) as copy,
         ):
-            for row in rows:
-                copy.write_row(row)
+            for obj in objs:
+                copy.write_row(row(obj))
     else:
-        marks = ", ".join(["%s"] * (len(fields) + 1))
+        marks = ", ".join(["%s"] * (len(names) + 1))
         sql = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
         with connection.cursor() as cursor:
-            cursor.executemany(sql, list(rows))
+            cursor.executemany(sql, [row(obj) for obj in objs])
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
-
-
-def _insert(model: type[models.Model], objs: list[Any]) -> None:
-    if not _copy_ok(len(objs)):
-        model._default_manager.bulk_create(objs)
-        return
-    _allocate_ids(model, objs)
-    _copy_rows(model, objs)
 
 
 def _refresh(item: Item, raw: RawItem) -> bool:
@@ -446,6 +556,29 @@ def _add_changed_evidence(pairs: list[tuple[Item, RawItem]], now: dt.datetime) -
     Evidence.objects.bulk_create(rows)
 
 
+def _any_of(wanted: Sequence[tuple[str, Collection[Any]]]) -> Q | RawSQL:
+    """Items whose field equals one of its values, for any of the (field, values) pairs.
+
+    On PostgreSQL each field gets one array parameter (``= ANY(%s::text[])``) instead of one
+    placeholder per value: for a batch of a thousand posts (five thousand values) Django's and
+    psycopg's work per placeholder cost more than the query itself."""
+    if connection.vendor != "postgresql":
+        q = Q()
+        for name, values in wanted:
+            q |= Q(**{f"{name}__in": values})
+        return q
+    parts: list[str] = []
+    params: list[list[Any]] = []
+    for name, values in wanted:
+        field = Item._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        kind = "int" if field.get_internal_type().endswith("IntegerField") else "text"
+        # Column names come from the model, the values travel as parameters.
+        parts.append(f'"monitoring_item"."{field.column}" = ANY(%s::{kind}[])')
+        params.append(list(values))
+    return RawSQL("(" + " OR ".join(parts) + ")", params, output_field=BooleanField())  # noqa: S611
+
+
 # Where a new item's original is: a stored item's id, or the index (in this batch) of an
 # earlier new item that is itself an original. None: the item is an original.
 Origin = tuple[Literal["stored", "batch"], int]
@@ -481,7 +614,7 @@ def _stored_by_url(values: set[str]) -> dict[str, int]:
     if not values:
         return found
     rows = (
-        Item.objects.filter(canonical_url__in=values)
+        Item.objects.filter(_any_of([("canonical_url", values)]))
         .order_by("pk")
         .values_list("canonical_url", "pk", "duplicate_of_id")
     )
@@ -529,13 +662,14 @@ class _NearIndex:
     def from_db(cls, batch: list[dedup.Features]) -> _NearIndex:
         index = cls()
         keys = {f.key_hash for f in batch if f.key_hash}
-        q = Q(content_hash__in=keys) if keys else Q()
+        wanted: list[tuple[str, set[Any]]] = [("content_hash", keys)] if keys else []
         for b in range(dedup.BANDS):
             values = {f.bands[b] for f in batch if f.bands}
             if values:
-                q |= Q(**{f"simhash_b{b}__in": values})
-        if not q:
+                wanted.append((f"simhash_b{b}", values))
+        if not wanted:
             return index
+        q = _any_of(wanted)
         # A copy that matches stands for its original (copies never chain).
         rows = (
             Item.objects.filter(q)

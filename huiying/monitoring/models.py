@@ -143,8 +143,6 @@ class Item(models.Model):
     comments = models.PositiveIntegerField(default=0)
     replies = models.PositiveIntegerField(default=0)
     extra = models.JSONField(default=dict, blank=True)
-    # Space-separated rjieba tokens; indexed by FTS5 (SQLite) or a tsvector GIN index (PostgreSQL).
-    search_tokens = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("舆情信息")
@@ -165,6 +163,30 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.url or f"item {self.pk}"
+
+
+class ItemSearch(models.Model):
+    """An item's words for full-text search, in a narrow table of its own.
+
+    ``tokens`` are the rjieba search-mode words, space-separated, indexed by FTS5 (SQLite,
+    table ``item_fts`` fed by triggers) or by a stored stripped tsvector ``vector`` with a GIN
+    index (PostgreSQL, migration 0010). Kept apart from the item so that a large batch is
+    stored without this index work (about half of what storing a post costs) and indexed just
+    after by the outbox consumer ``monitoring.search_index``; a small batch is indexed in its
+    own transaction (``ingest.INDEX_INLINE_BELOW``).
+    """
+
+    item = models.OneToOneField(
+        Item, on_delete=models.CASCADE, primary_key=True, related_name="search"
+    )
+    tokens = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("检索词")
+        verbose_name_plural = _("检索词")
+
+    def __str__(self) -> str:
+        return f"search words of item {self.pk}"
 
 
 class Evidence(models.Model):

@@ -1,11 +1,16 @@
 """Full-text search over items (R2.1 "what is kept"), newest first, with filters.
 
-Items carry ``search_tokens``: their rjieba words in search mode, space-separated. A query
-is segmented the same way (precise mode) and its words are AND-ed:
+Each item's rjieba words in search mode, space-separated, are its ``ItemSearch.tokens`` (a
+table of their own, see the model). A query is segmented the same way (precise mode) and its
+words are AND-ed:
 
-* PostgreSQL: ``search_vector @@ plainto_tsquery('simple', words)``, the stored generated
-  tsvector column with a GIN index (migration 0003);
-* SQLite: ``item_fts MATCH '"w1" "w2"'`` on the FTS5 table kept in sync by triggers.
+* PostgreSQL: ``vector @@ plainto_tsquery('simple', words)`` on ``monitoring_itemsearch``,
+  a stored generated stripped tsvector with a GIN index (migration 0010);
+* SQLite: ``item_fts MATCH '"w1" "w2"'`` on the FTS5 table kept in sync by triggers on
+  ``monitoring_itemsearch``.
+
+An item stored in a large batch is searchable once the outbox consumer has indexed it
+(``index_items``), normally within a second or two; filters without words find it at once.
 """
 
 from __future__ import annotations
@@ -23,18 +28,20 @@ from django.utils.safestring import SafeString, mark_safe
 
 from huiying.monitoring import segment
 from huiying.monitoring.keywords import fold
-from huiying.monitoring.models import Item
+from huiying.monitoring.models import Item, ItemSearch
 from huiying.monitoring.normalize import to_simplified
 
 SQLITE_FTS_SQL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS item_fts USING fts5(item_id UNINDEXED, tokens)",
-    "CREATE TRIGGER IF NOT EXISTS item_fts_ai AFTER INSERT ON monitoring_item BEGIN "
-    "INSERT INTO item_fts(rowid, item_id, tokens) VALUES (new.id, new.id, new.search_tokens); END",
-    "CREATE TRIGGER IF NOT EXISTS item_fts_au AFTER UPDATE OF search_tokens ON monitoring_item BEGIN "
-    "DELETE FROM item_fts WHERE rowid = old.id; "
-    "INSERT INTO item_fts(rowid, item_id, tokens) VALUES (new.id, new.id, new.search_tokens); END",
-    "CREATE TRIGGER IF NOT EXISTS item_fts_ad AFTER DELETE ON monitoring_item BEGIN "
-    "DELETE FROM item_fts WHERE rowid = old.id; END",
+    "CREATE TRIGGER IF NOT EXISTS item_fts_ai AFTER INSERT ON monitoring_itemsearch BEGIN "
+    "INSERT INTO item_fts(rowid, item_id, tokens) VALUES (new.item_id, new.item_id, new.tokens); "
+    "END",
+    "CREATE TRIGGER IF NOT EXISTS item_fts_au AFTER UPDATE OF tokens ON monitoring_itemsearch "
+    "BEGIN DELETE FROM item_fts WHERE rowid = old.item_id; "
+    "INSERT INTO item_fts(rowid, item_id, tokens) VALUES (new.item_id, new.item_id, new.tokens); "
+    "END",
+    "CREATE TRIGGER IF NOT EXISTS item_fts_ad AFTER DELETE ON monitoring_itemsearch BEGIN "
+    "DELETE FROM item_fts WHERE rowid = old.item_id; END",
 )
 _checked_aliases: set[tuple[str, int]] = set()
 # SQLite: from this many matches on, newest-first is cheaper by walking posted_at.
@@ -95,15 +102,41 @@ def refresh_statistics() -> bool:
     return True
 
 
+INDEX_CHUNK = 2000  # items read and indexed per query
+
+
+def index_items(item_ids: list[int]) -> int:
+    """Index the items among ``item_ids`` that have no search words yet (idempotent: an item
+    indexed already, or deleted meanwhile, is skipped). Returns how many were indexed."""
+    done = 0
+    for start in range(0, len(item_ids), INDEX_CHUNK):
+        chunk = item_ids[start : start + INDEX_CHUNK]
+        rows = (
+            Item.objects.filter(pk__in=chunk, search__isnull=True)
+            .order_by()
+            .values_list("pk", "title_folded", "text_simplified")
+        )
+        fresh = [
+            ItemSearch(item_id=pk, tokens=segment.index_tokens(f"{title}\n{text}"))
+            for pk, title, text in rows
+        ]
+        ensure_sqlite_fts()
+        # A concurrent consumer run may index the same items: the first one wins, the same words.
+        ItemSearch.objects.bulk_create(fresh, batch_size=500, ignore_conflicts=True)
+        done += len(fresh)
+    return done
+
+
 def rebuild_index() -> int:
-    """Re-fill the SQLite FTS table from ``search_tokens`` (PostgreSQL needs nothing)."""
+    """Re-fill the SQLite FTS table from ``ItemSearch`` (PostgreSQL needs nothing)."""
     if connection.vendor != "sqlite":
         return 0
     ensure_sqlite_fts()
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM item_fts")
         cursor.execute(
-            "INSERT INTO item_fts(rowid, item_id, tokens) SELECT id, id, search_tokens FROM monitoring_item"
+            "INSERT INTO item_fts(rowid, item_id, tokens) "
+            "SELECT item_id, item_id, tokens FROM monitoring_itemsearch"
         )
         return int(cursor.rowcount or 0)
 
@@ -142,7 +175,8 @@ def text_filter(qs: QuerySet[Item], words: list[str]) -> QuerySet[Item]:
     if connection.vendor == "postgresql":
         return qs.filter(
             RawSQL(
-                '"monitoring_item"."search_vector" @@ plainto_tsquery(\'simple\', %s)',
+                'EXISTS (SELECT 1 FROM "monitoring_itemsearch" s WHERE s."item_id" = '
+                '"monitoring_item"."id" AND s."vector" @@ plainto_tsquery(\'simple\', %s))',
                 (" ".join(words),),
                 output_field=BooleanField(),
             )

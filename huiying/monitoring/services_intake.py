@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from huiying.common.validators import URL_MESSAGE, is_http_url
 from huiying.monitoring.access import is_monitor
 from huiying.monitoring.collectors import importer, vendor
 from huiying.monitoring.collectors.definition import DEFAULTS
-from huiying.monitoring.ingest import IngestResult, ingest_items
+from huiying.monitoring.ingest import IngestResult, ingest_batches, ingest_items
 from huiying.monitoring.models import Source, SourceRun
 from huiying.monitoring.types import RawItem
 
@@ -138,27 +138,44 @@ def import_file(
         raise importer.ImportFileError(f"列映射的目标字段无效：{'、'.join(bad)}")
     started = timezone.now()
     report = ImportReport()
-    batch: list[RawItem] = []
 
-    def flush() -> None:
-        if batch and not dry_run:
-            _add(report.stored, ingest_items(source=source, items=list(batch)))
-        batch.clear()
-        if progress is not None:
-            progress(report)
+    read = 0  # rows read so far (the reader runs a batch ahead of storing)
+    ends: list[int] = []  # rows read when each batch was complete
 
-    for row in importer.read_rows(path, fmt, sheet=sheet):
-        report.rows += 1
-        if "__error__" in row.values:
-            report.row_errors.append(f"第 {row.number} 行：{row.values['__error__']}")
-            continue
-        try:
-            batch.append(importer.row_item(row, mapping, now=started, file_name=path.name))
-        except (ValueError, TypeError) as exc:
-            report.row_errors.append(f"第 {row.number} 行：{exc}")
-        if len(batch) >= batch_size:
-            flush()
-    flush()
+    def batches() -> Iterator[list[RawItem]]:
+        nonlocal read
+        batch: list[RawItem] = []
+        for row in importer.read_rows(path, fmt, sheet=sheet):
+            read += 1
+            if "__error__" in row.values:
+                report.row_errors.append(f"第 {row.number} 行：{row.values['__error__']}")
+                continue
+            try:
+                batch.append(importer.row_item(row, mapping, now=started, file_name=path.name))
+            except (ValueError, TypeError) as exc:
+                report.row_errors.append(f"第 {row.number} 行：{exc}")
+            if len(batch) >= batch_size:
+                ends.append(read)
+                yield batch
+                batch = []
+        ends.append(read)
+        if batch:
+            yield batch
+
+    if dry_run:
+        for _batch in batches():
+            report.rows = read
+            if progress is not None:
+                progress(report)
+    else:
+        # The next batch is read and prepared (in the preparation pool) while this one is
+        # stored: an import uses every core. Progress counts the rows of stored batches.
+        for done, result in enumerate(ingest_batches(source=source, batches=batches())):
+            _add(report.stored, result)
+            report.rows = ends[done]
+            if progress is not None:
+                progress(report)
+    report.rows = read
     if not dry_run:
         errors = "；".join(report.row_errors[:MAX_ROW_ERRORS_SHOWN])
         _record_run(source, started, report.rows, report.stored, errors)

@@ -35,9 +35,10 @@ def fts_triggers(apps, schema_editor):  # type: ignore[no-untyped-def]
     (0003): put them back, here, outside any request's transaction."""
     if schema_editor.connection.vendor != "sqlite":
         return
-    from huiying.monitoring.search import SQLITE_FTS_SQL
+    # The triggers as they were then (0010 moved them to monitoring_itemsearch).
+    from huiying.monitoring.migrations import _fts_then  # noqa: PLC0415
 
-    for sql in SQLITE_FTS_SQL:
+    for sql in _fts_then.FTS_SQL_THEN:
         schema_editor.execute(sql)
 
 

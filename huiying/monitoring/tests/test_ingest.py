@@ -29,7 +29,7 @@ def test_new_items_are_stored_with_evidence_and_a_first_sample() -> None:
     assert item.platform == "人民网留言板"
     assert item.canonical_url == "https://liuyan.example.cn/thread/1"
     assert item.posted_at == item.published_at
-    assert item.search_tokens
+    assert item.search.tokens  # a small batch is searchable at once
     ev = item.evidence.get()
     assert bytes(ev.body) == body
     import hashlib

@@ -139,8 +139,9 @@ def test_pagination(corpus: dict[str, int]) -> None:
 
 def test_index_follows_updates_and_deletes(corpus: dict[str, int]) -> None:
     item = Item.objects.get(pk=corpus["wage"])
-    item.search_tokens = "欠薪 讨薪"
-    item.save(update_fields=["search_tokens"])
+    words = item.search
+    words.tokens = "欠薪 讨薪"
+    words.save(update_fields=["tokens"])
     assert _ids(SearchFilters(query="讨薪")) == [item.pk]
     assert _ids(SearchFilters(query="农民工")) == []
     Item.objects.filter(pk=item.pk).delete()
