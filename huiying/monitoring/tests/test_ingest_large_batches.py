@@ -16,13 +16,14 @@ from huiying.monitoring.ingest import INDEX_INLINE_BELOW, ingest_batches, ingest
 from huiying.monitoring.models import Item, ItemSearch
 from huiying.monitoring.search import SearchFilters, index_items, search_page
 from huiying.monitoring.tests.support_ingest import LONG_POST, make_source, raw
+from huiying.monitoring.types import RawItem
 
 pytestmark = pytest.mark.django_db
 
 PLACES = ["崇川区", "通州区", "海门区", "如皋市", "启东市", "海安市", "如东县", "开发区"]
 
 
-def _posts(n: int, prefix: str = "p") -> list:
+def _posts(n: int, prefix: str = "p") -> list[RawItem]:
     """Different posts (a place, a number and a topic word each) with a few copies among them."""
     items = []
     for i in range(n):
@@ -125,5 +126,6 @@ def test_batches_stored_one_after_another_group_copies_across_batches() -> None:
     # Each repost is grouped under the post it repeats (stored batches earlier), never under a
     # different one: the posts differ only in a place and numbers.
     for item in items.filter(external_id__contains="r"):
+        assert item.duplicate_of_id is not None
         original = Item.objects.get(pk=item.duplicate_of_id)
         assert original.text in item.text
