@@ -166,7 +166,7 @@ def create_roster(
     n = 0
     while day <= last:
         for start, end, role, username, note in ROSTER:
-            at = [dt.time(*(int(x) for x in hhmm.split(":"))) for hhmm in (start, end)]
+            at = [dt.time.fromisoformat(hhmm) for hhmm in (start, end)]
             duty_shift_add(
                 user=users[username],
                 unit=units["cac"],

@@ -76,7 +76,9 @@ def _alert() -> dict[str, Any]:
 def _delivered(at: dt.datetime = TEN) -> set[int]:
     with time_machine.travel(at + dt.timedelta(minutes=1), tick=False):
         outbox.drain("notify.requests")
-    return set(Message.objects.filter(template="triage.emergency").values_list("user_id", flat=True))
+    return set(
+        Message.objects.filter(template="triage.emergency").values_list("user_id", flat=True)
+    )
 
 
 def test_the_alert_goes_to_the_people_on_duty(

@@ -155,7 +155,7 @@ def test_roster_lists_the_shifts_that_overlap_a_span(city: Any) -> None:
 def test_the_admin_edits_the_roster_through_the_services(city: Any) -> None:
     from huiying.orgs.tests.factories import UserFactory
 
-    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    admin: Any = UserFactory(username="root", is_staff=True, is_superuser=True)
     c = Client()
     c.force_login(admin)
     data = {
