@@ -272,7 +272,7 @@ def test_the_event_page_shows_who_is_on_duty_and_their_phone(
         html = _client(city.monitor).get(f"/triage/events/{event.pk}/").content.decode()
     assert 'id="on-duty"' in html
     assert "王监测" in html and "赵审核" in html and 'href="tel:13900000003"' in html
-    assert "已于" in html and "告警值班人员" in html
+    assert "已于" in html and "发出紧急告警" in html
     # Outside the shift: nobody on duty, the fallback said in words.
     with time_machine.travel(MORNING + dt.timedelta(hours=12), tick=False):
         html = _client(city.monitor).get(f"/triage/events/{event.pk}/").content.decode()
