@@ -1,6 +1,7 @@
 """The one door to the analysis pipeline (huiying/analysis/pipeline.py, ``analyze_records``).
 
-Records in: id, title, content, url, platform, author, published_at, likes, reposts, comments.
+Records in: id, title, content, url, platform, author, published_at, likes, reposts, comments,
+engagement_history (the item's latest EngagementSample rows).
 Results out: id, topic, topic_scores, sentiment {label, score}, rumor_risk, category
 ("R3.3-1" … "R3.4-3" or None), severity ("I" … "IV" or None), places, units (codes, lead
 first), reasons, heat — or {id, error} for a record it could not read.
@@ -13,8 +14,10 @@ from typing import Any
 from huiying.monitoring.models import Item
 
 
-def record_of(item: Item) -> dict[str, Any]:
-    return {
+def record_of(item: Item, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The pipeline's record of a stored item; ``history``: its latest engagement samples
+    (``{at, likes, reposts, comments}``, oldest first), which give heat its growth."""
+    record = {
         "id": item.pk,
         "title": item.title,
         "content": item.text_simplified or item.text,
@@ -26,6 +29,9 @@ def record_of(item: Item) -> dict[str, Any]:
         "reposts": item.reposts,
         "comments": item.comments,
     }
+    if history:
+        record["engagement_history"] = history
+    return record
 
 
 def analyze(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

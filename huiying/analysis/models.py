@@ -101,6 +101,9 @@ class ItemAnalysis(models.Model):
     heat = models.FloatField(_("热度"), default=0.0)
     error = models.CharField(max_length=300, blank=True)
     analysed_at = models.DateTimeField(_("研判时间"))
+    # When heat was last computed (null: at analysed_at). A later engagement sample of the
+    # item makes the heat refresh (services.heat_refresh) compute it again with its growth.
+    heat_at = models.DateTimeField(_("热度计算时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("信息研判")

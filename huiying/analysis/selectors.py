@@ -38,6 +38,18 @@ def may_draft(user: Any) -> bool:
     return principal.is_cac_drafter
 
 
+def may_view_duty(user: Any) -> bool:
+    """The duty roster (值班表) is 网信办's: every member of it sees who is on duty."""
+    principal = principal_for(user)
+    return principal.is_superuser or principal.is_cac
+
+
+def may_edit_duty(user: Any) -> bool:
+    """网信办's reviewers (and its leader) draw up the roster; the administrator too."""
+    principal = principal_for(user)
+    return principal.is_superuser or principal.is_cac_reviewer
+
+
 def visible_units(user: Any) -> QuerySet[Unit]:
     return Unit.objects.filter(principal_for(user).units_q())
 

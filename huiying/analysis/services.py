@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from huiying.analysis import codes, engine
@@ -24,8 +27,9 @@ from huiying.cases.models import Assignment, Category, Severity
 from huiying.common import outbox
 from huiying.common.audit import record_event
 from huiying.common.errors import InvalidInput, NotAllowed
-from huiying.monitoring.models import Item
-from huiying.orgs.models import Unit
+from huiying.monitoring.models import EngagementSample, Item
+from huiying.orgs.models import DutyShift, Membership, Unit
+from huiying.orgs.selectors import on_duty_now
 
 log = logging.getLogger("huiying.analysis")
 
@@ -113,7 +117,8 @@ def analyse_items(*, item_ids: Sequence[int]) -> AnalyseResult:
         )
         if not items:
             continue
-        results = engine.analyze([engine.record_of(i) for i in items])
+        histories = engagement_histories([i.pk for i in items])
+        results = engine.analyze([engine.record_of(i, histories.get(i.pk)) for i in items])
         by_id = {r.get("id"): r for r in results}
         now = timezone.now()
         rows = [_analysis_from(i, by_id.get(i.pk) or {"error": "no result"}, now) for i in items]
@@ -138,6 +143,92 @@ def analyse_items(*, item_ids: Sequence[int]) -> AnalyseResult:
                 "events_joined": out.events_joined,
                 "alerts": out.alerts,
             },
+        )
+    return out
+
+
+def engagement_histories(item_ids: Sequence[int], keep: int = 2) -> dict[int, list[dict[str, Any]]]:
+    """The latest ``keep`` engagement samples of each item, oldest first, as pipeline records'
+    ``engagement_history`` (two are all the growth term reads)."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    if not item_ids:
+        return out
+    rows = (
+        EngagementSample.objects.filter(item_id__in=list(item_ids))
+        .order_by("item_id", "-sampled_at", "-pk")
+        .values_list("item_id", "sampled_at", "likes", "reposts", "comments")
+    )
+    for item_id, at, likes, reposts, comments in rows.iterator(chunk_size=2000):
+        kept = out.setdefault(item_id, [])
+        if len(kept) < keep:
+            kept.insert(
+                0, {"at": at.isoformat(), "likes": likes, "reposts": reposts, "comments": comments}
+            )
+    return out
+
+
+# Heat is refreshed for items collected within this window (their engagement still moves).
+HEAT_WINDOW = dt.timedelta(hours=48)
+HEAT_REASON = "热度："
+
+
+@dataclass
+class HeatRefresh:
+    items: int = 0
+    events: int = 0
+
+
+def _with_heat_reason(reasons: list[str], reason: str) -> list[str]:
+    kept = [r for r in reasons if not str(r).startswith(HEAT_REASON)]
+    return [*kept, reason][:30] if reason else kept
+
+
+@transaction.atomic
+def heat_refresh(*, now: dt.datetime | None = None) -> HeatRefresh:
+    """Heat again, with its growth, for items collected in the last 48 hours whose engagement
+    changed since their heat was computed (collection adds an EngagementSample when a re-fetch
+    finds new counts), and for the open events of those 48 hours (their growth in items per
+    hour fades as time passes). Idempotent: a second run at the same moment changes nothing.
+    The category and severity proposed are not judged again."""
+    from huiying.analysis.pipeline import heat_with_reason
+
+    now = now or timezone.now()
+    since = now - HEAT_WINDOW
+    newer = EngagementSample.objects.filter(
+        item_id=OuterRef("item_id"), sampled_at__gt=OuterRef("heat_ref")
+    )
+    stale = list(
+        ItemAnalysis.objects.filter(error="", item__captured_at__gte=since)
+        .annotate(heat_ref=Coalesce("heat_at", "analysed_at"))
+        .filter(Exists(newer))
+        .select_related("item")
+    )
+    out = HeatRefresh()
+    histories = engagement_histories([a.item_id for a in stale])
+    for a in stale:
+        h, reason = heat_with_reason(engine.record_of(a.item, histories.get(a.item_id)), now)
+        a.heat = h
+        a.reasons = _with_heat_reason(list(a.reasons), reason)
+        a.heat_at = now
+    ItemAnalysis.objects.bulk_update(stale, ["heat", "reasons", "heat_at"], batch_size=500)
+    out.items = len(stale)
+    touched = {a.event_id for a in stale if a.event_id is not None}
+    events = list(
+        Event.objects.filter(status__in=[Event.Status.NEW, Event.Status.DRAFTED]).filter(
+            Q(last_at__gte=since) | Q(pk__in=touched)
+        )
+    )
+    before = {e.pk: e.heat for e in events}
+    for start in range(0, len(events), BATCH):
+        refresh_events(events[start : start + BATCH], now=now)
+    out.events = sum(1 for e in events if e.heat != before[e.pk])
+    if out.items or out.events:
+        record_event(
+            actor=None,
+            action="analysis.heat_refresh",
+            object_type="item_batch",
+            object_id=stale[0].item_id if stale else 0,
+            meta={"items": out.items, "events": out.events},
         )
     return out
 
@@ -309,10 +400,29 @@ EVENT_FIELDS = [
 ]
 
 
-def refresh_events(events: Sequence[Event]) -> None:
+# An event's heat: the sum of its items' heat plus its growth in items per hour, counted over
+# the items of the last EVENT_GROWTH_WINDOW (from the earliest of them to now, at least an
+# hour): ``15·log2(1 + items per hour)`` once two or more items arrived in that window.
+EVENT_GROWTH_WINDOW = dt.timedelta(hours=6)
+EVENT_GROWTH_WEIGHT = 15.0
+EVENT_GROWTH_REASON_RATE = 3.0  # items per hour from which the reasons name the growth
+
+
+def event_growth(times: Sequence[dt.datetime], now: dt.datetime) -> tuple[float, float, int]:
+    """(heat bonus, items per hour, items counted) of an event whose items came at ``times``."""
+    recent = [t for t in times if now - EVENT_GROWTH_WINDOW <= t <= now]
+    if len(recent) < 2:
+        return 0.0, 0.0, len(recent)
+    hours = max((now - min(recent)).total_seconds() / 3600.0, 1.0)
+    rate = len(recent) / hours
+    return EVENT_GROWTH_WEIGHT * math.log2(1.0 + rate), rate, len(recent)
+
+
+def refresh_events(events: Sequence[Event], *, now: dt.datetime | None = None) -> None:
     """``refresh_event`` for many events with a handful of queries (a batch touches many)."""
     if not events:
         return
+    now = now or timezone.now()
     by_event: dict[int, list[ItemAnalysis]] = {e.pk: [] for e in events}
     for row in (
         ItemAnalysis.objects.filter(event_id__in=list(by_event))
@@ -338,12 +448,15 @@ def refresh_events(events: Sequence[Event]) -> None:
         event.severity = lead.severity
         event.is_emergency = codes.is_emergency(event.category)
         event.severity_rank = codes.SEVERITY_RANK.get(event.severity, 5)
-        event.heat = round(sum(r.heat for r in rows), 3)
+        bonus, rate, recent = event_growth(times, now)
+        event.heat = round(sum(r.heat for r in rows) + bonus, 3)
         event.negativity = round(max(0.0, -min(r.sentiment_score for r in rows)), 3)
         event.places = list(dict.fromkeys(p for r in rows for p in r.places))[:30]
         event.place_text = " ".join(event.places)[:500]
         event.unit_codes = list(lead.unit_codes)
         event.reasons = list(lead.reasons)
+        if rate >= EVENT_GROWTH_REASON_RATE:
+            event.reasons.append(f"热度：近{recent}条信息约 {rate:.0f} 条/小时（+{bonus:.0f}）")
         originals = [r for r in rows if r.item.duplicate_of_id is None] or rows
         first = min(originals, key=lambda r: (_when(r.item), r.item_id))
         sample = [r.item_id for r in originals[:5]]
@@ -381,9 +494,40 @@ def refresh_events(events: Sequence[Event]) -> None:
         through.objects.bulk_create(links)
 
 
+def _duty_names(shifts: Sequence[DutyShift]) -> str:
+    return "、".join(
+        f"{s.user}（{s.user.phone}）" if getattr(s.user, "phone", "") else str(s.user)
+        for s in shifts
+    )
+
+
+def alert_recipients(at: dt.datetime | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Who an emergency alert goes to, and the lines saying so (for the alert's text).
+
+    The monitor(s) and reviewer(s) on 网信办's duty roster at ``at`` by name; for a role with
+    nobody rostered at that moment, everyone holding that role at 网信办 (as before the roster).
+    """
+    duty = on_duty_now(at=at)
+    users = sorted({s.user_id for s in [*duty.monitors, *duty.reviewers]})
+    fallback: list[str] = []
+    lines: list[str] = []
+    for shifts, role, label, everyone in (
+        (duty.monitors, Membership.Role.MONITOR, "值班监测员", "全部监测员"),
+        (duty.reviewers, Membership.Role.REVIEWER, "值班审核人", "全部审核人"),
+    ):
+        if shifts:
+            lines.append(f"{label}：{_duty_names(shifts)}")
+        else:
+            fallback.append(role)
+            lines.append(f"当前无{label}，已通知{everyone}")
+    offices = [{"office": "cac", "roles": fallback}] if fallback else []
+    return {"users": users, "offices": offices}, lines
+
+
 def _alert(event: Event) -> bool:
-    """An emergency (R3.4) or severity I/II event tells 网信办's monitors and reviewers, and the
-    monitors of the proposed lead unit, at once (urgent: past quiet hours). Once per event."""
+    """An emergency (R3.4) or severity I/II event tells, at once (urgent: past quiet hours),
+    网信办's monitor and reviewer on duty (everyone in a role nobody is rostered for) and the
+    monitors of the proposed lead unit. Once per event."""
     if event.alerted_at is not None or not codes.is_alarming(event.category, event.severity):
         return False
     event.alerted_at = timezone.now()
@@ -393,29 +537,27 @@ def _alert(event: Event) -> bool:
     units: list[dict[str, Any]] = []
     if event.lead_unit is not None:
         units.append({"code": event.lead_unit.code, "roles": ["monitor"]})
+    duty, duty_lines = alert_recipients(event.alerted_at)
     outbox.emit(
         "notify.request",
         aggregate_type="event",
         aggregate_id=event.pk,
         payload={
             "template": "triage.emergency",
-            "recipients": {
-                "users": [],
-                "units": units,
-                "offices": [{"office": "cac", "roles": ["monitor", "reviewer"]}],
-            },
+            "recipients": {"users": duty["users"], "units": units, "offices": duty["offices"]},
             "context": {
                 "subject": f"紧急舆情：{event.title[:60]}",
                 "body": (
                     f"研判台发现{category or '舆情'}（{severity or '未定级'}）：{event.title[:120]}。"
                     f"涉及地点：{'、'.join(event.places) or '未识别'}；信息 {event.item_count} 条。"
-                    "请立即研判，需要时电话交办。"
+                    "请立即研判，需要时电话交办。\n" + "\n".join(duty_lines)
                 ),
                 "event_title": event.title[:200],
                 "category": str(category),
                 "severity": str(severity),
                 "places": "、".join(event.places),
                 "item_count": event.item_count,
+                "on_duty": "；".join(duty_lines),
             },
             "link": f"/triage/events/{event.pk}/",
             "urgent": True,

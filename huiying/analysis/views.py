@@ -19,11 +19,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from huiying.analysis import selectors, services
+from huiying.analysis import codes, selectors, services
 from huiying.analysis.models import Event, ItemAnalysis
 from huiying.common.errors import InvalidInput, NotAllowed
 from huiying.common.validators import small_int
 from huiying.monitoring.models import Item, KeywordRule
+from huiying.orgs.selectors import on_duty_now
 
 PER_PAGE = 30
 
@@ -78,6 +79,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         "query_string": query.urlencode(),
         "acceptance": selectors.acceptance(),
         "may_draft": selectors.may_draft(request.user),
+        "may_view_duty": selectors.may_view_duty(request.user),
     }
     return render(request, "analysis/desk.html", context)
 
@@ -103,6 +105,9 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "may_act": selectors.may_act_on(request.user, event),
         "may_draft": selectors.may_draft(request.user),
+        "alarming": codes.is_alarming(event.category, event.severity),
+        # Who to ring about an emergency (the R3.4 phone path): 网信办's people on duty now.
+        "duty": on_duty_now() if selectors.may_view_duty(request.user) else None,
     }
     return render(request, "analysis/event.html", context)
 

@@ -73,6 +73,9 @@ def build_demo(*, directory_file: Path = DIRECTORY_FILE) -> DemoResult:
             import_directory(directory_file)
             units = resolve_units()
             users = create_people(units)
+            create_roster(
+                units, users, first=timeline.working_day_start(SETUP_DAYS_AGO), today=timeline.now
+            )
         city = DemoCity(units=units, users=users, timeline=timeline)
         city.plan_all()
         timeline.run()
@@ -118,7 +121,10 @@ def create_people(units: dict[str, Unit]) -> dict[str, Any]:
     users: dict[str, Any] = {}
     for person in PEOPLE:
         user = user_create(
-            username=person.username, full_name=person.full_name, password=DEMO_PASSWORD
+            username=person.username,
+            full_name=person.full_name,
+            password=DEMO_PASSWORD,
+            phone=person.phone,
         )
         membership_grant(user=user, unit=units[person.unit], role=person.role)
         users[person.username] = user
@@ -131,6 +137,48 @@ def create_people(units: dict[str, Unit]) -> dict[str, Any]:
     )
     enrol_two_factor(users.values())
     return users
+
+
+# The duty roster (值班表) of 网信办: office hours and an evening shift every day, the night
+# left open (an emergency then alerts every monitor and reviewer: the roster's fallback).
+ROSTER = (
+    # (start, end, role, username, note)
+    ("08:30", "17:30", "monitor", "cac_monitor", "日班"),
+    ("08:30", "17:30", "reviewer", "cac_reviewer", "日班"),
+    ("17:30", "22:00", "monitor", "cac_monitor", "晚班"),
+    ("17:30", "22:00", "reviewer", "cac_reviewer2", "晚班"),
+)
+ROSTER_DAYS_AHEAD = 14
+
+
+def create_roster(
+    units: dict[str, Unit], users: dict[str, Any], *, first: dt.datetime, today: dt.datetime
+) -> int:
+    """Shifts for every day from ``first`` to two weeks after ``today``, through the service
+    (written while the clock stands at the city's setup, so ``today`` is passed in)."""
+    from django.utils import timezone
+
+    from huiying.orgs.services import duty_shift_add
+
+    day = timezone.localdate(first)
+    last = timezone.localdate(today) + dt.timedelta(days=ROSTER_DAYS_AHEAD)
+    admin = users.get(ADMIN.username)
+    n = 0
+    while day <= last:
+        for start, end, role, username, note in ROSTER:
+            at = [dt.time.fromisoformat(hhmm) for hhmm in (start, end)]
+            duty_shift_add(
+                user=users[username],
+                unit=units["cac"],
+                role=role,
+                starts_at=timezone.make_aware(dt.datetime.combine(day, at[0])),
+                ends_at=timezone.make_aware(dt.datetime.combine(day, at[1])),
+                note=note,
+                actor=admin,
+            )
+            n += 1
+        day += dt.timedelta(days=1)
+    return n
 
 
 def enrol_two_factor(users: Iterable[Any]) -> None:

@@ -26,12 +26,27 @@ class Person:
     unit: str  # logical unit key (see units.UNIT_KEYS)
     role: str  # Membership.Role; "" for the superuser
     duty: str  # what the person does, for the printed table
+    phone: str = ""  # shown on the duty roster and the triage desk (made-up demo numbers)
 
 
 PEOPLE: tuple[Person, ...] = (
-    Person("cac_monitor", "王敏", "cac", R.MONITOR, "网信办监测员：监测、研判、拟制交办单"),
-    Person("cac_reviewer", "李振华", "cac", R.REVIEWER, "网信办审核人：审核交办、验收办结"),
-    Person("cac_reviewer2", "赵静", "cac", R.REVIEWER, "网信办审核人（第二审核人）"),
+    Person(
+        "cac_monitor",
+        "王敏",
+        "cac",
+        R.MONITOR,
+        "网信办监测员：监测、研判、拟制交办单",
+        "13900000101",
+    ),
+    Person(
+        "cac_reviewer",
+        "李振华",
+        "cac",
+        R.REVIEWER,
+        "网信办审核人：审核交办、验收办结",
+        "13900000102",
+    ),
+    Person("cac_reviewer2", "赵静", "cac", R.REVIEWER, "网信办审核人（第二审核人）", "13900000103"),
     Person("dcs_staff", "周明", "inspection", R.HANDLER, "市政府督查室：督办"),
     Person("zfb_staff", "孙立", "government_office", R.HANDLER, "市政府办公室：通报、统计"),
     Person("jw_staff", "钱正", "discipline", R.HANDLER, "市监委：问责线索"),

@@ -144,3 +144,64 @@ class Place(ChoiceLabelsMixin, models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DutyShift(ChoiceLabelsMixin, models.Model):
+    """One person on duty for a unit in one role over a time span (the 值班表).
+
+    An emergency alert (issue 10, R3.4) goes to whoever is on duty at that moment; when nobody
+    is rostered for a role the alert falls back to everyone holding that role in the unit.
+    The span is half-open: ``starts_at <= t < ends_at``, so back-to-back shifts never overlap.
+    """
+
+    class Role(models.TextChoices):
+        MONITOR = "monitor", _("监测值班")
+        REVIEWER = "reviewer", _("审核值班")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("值班人员"),
+        on_delete=models.CASCADE,
+        related_name="duty_shifts",
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("值班单位"), on_delete=models.PROTECT, related_name="duty_shifts"
+    )
+    role = models.CharField(_("值班类别"), max_length=16, choices=Role.choices)
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"))
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("排班人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("排班时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("值班班次")
+        verbose_name_plural = _("值班表")
+        ordering: ClassVar[list[str]] = ["starts_at", "role", "pk"]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["unit", "role", "starts_at", "ends_at"], name="duty_on_at_idx"),
+            models.Index(fields=["user", "starts_at"], name="duty_user_idx"),
+        ]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="duty_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+# The memberships that may stand each duty: a monitor shift needs a monitor, a reviewer shift
+# a reviewer (or the unit's leader, who reviews as well: accounts.roles.is_cac_reviewer).
+DUTY_MEMBER_ROLES: dict[str, tuple[str, ...]] = {
+    DutyShift.Role.MONITOR: (Membership.Role.MONITOR,),
+    DutyShift.Role.REVIEWER: (Membership.Role.REVIEWER, Membership.Role.LEADER),
+}

@@ -5,13 +5,16 @@ A subtree is one indexed prefix query on the materialised path ("/1/5/" and belo
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import F, OrderBy, QuerySet
+from django.db.models import Exists, F, OrderBy, OuterRef, QuerySet
 from django.db.models.functions import Collate
+from django.utils import timezone
 
-from huiying.orgs.models import Unit
+from huiying.orgs.models import DUTY_MEMBER_ROLES, DutyShift, Membership, Unit
 
 INDENT = "\u3000"  # an ideographic space: indents Chinese names evenly
 
@@ -120,3 +123,68 @@ def units_for_select(
 def units_by_office(office: str) -> QuerySet[Unit]:
     """The active unit(s) with a special part in the process (R1.5, R6), shallowest first."""
     return active_units().filter(office=office).order_by("depth", "pk")
+
+
+# --- the duty roster ---------------------------------------------------------------------------
+
+
+def on_duty(
+    role: str,
+    *,
+    at: dt.datetime | None = None,
+    unit: Unit | None = None,
+    office: str = Unit.Office.CAC,
+) -> list[DutyShift]:
+    """The shifts of ``role`` duty running at ``at`` (default: now), earliest start first.
+
+    For ``unit``, or else for the active unit(s) of ``office`` (网信办 by default). A shift
+    counts from ``starts_at`` up to but not including ``ends_at``, and only while its person is
+    active and still holds the role in that unit (a revoked monitor is not alerted).
+    """
+    at = at or timezone.now()
+    qs = DutyShift.objects.filter(
+        role=role, starts_at__lte=at, ends_at__gt=at, user__is_active=True
+    )
+    if unit is not None:
+        qs = qs.filter(unit=unit)
+    else:
+        qs = qs.filter(unit__office=office, unit__is_active=True)
+    holds = Membership.objects.filter(
+        user_id=OuterRef("user_id"),
+        unit_id=OuterRef("unit_id"),
+        role__in=DUTY_MEMBER_ROLES.get(role, ()),
+        is_active=True,
+    )
+    return list(
+        qs.filter(Exists(holds)).select_related("user", "unit").order_by("starts_at", "user_id")
+    )
+
+
+@dataclass(frozen=True)
+class OnDuty:
+    """Who is on duty now for each role, for a page or an alert."""
+
+    monitors: list[DutyShift]
+    reviewers: list[DutyShift]
+
+    @property
+    def anyone(self) -> bool:
+        return bool(self.monitors or self.reviewers)
+
+
+def on_duty_now(
+    *, at: dt.datetime | None = None, unit: Unit | None = None, office: str = Unit.Office.CAC
+) -> OnDuty:
+    at = at or timezone.now()
+    return OnDuty(
+        monitors=on_duty(DutyShift.Role.MONITOR, at=at, unit=unit, office=office),
+        reviewers=on_duty(DutyShift.Role.REVIEWER, at=at, unit=unit, office=office),
+    )
+
+
+def roster(*, start: dt.datetime, end: dt.datetime, unit: Unit | None = None) -> list[DutyShift]:
+    """Shifts that overlap [start, end), in time order (the roster page's weeks)."""
+    qs = DutyShift.objects.filter(starts_at__lt=end, ends_at__gt=start)
+    if unit is not None:
+        qs = qs.filter(unit=unit)
+    return list(qs.select_related("user", "unit").order_by("starts_at", "role", "pk"))

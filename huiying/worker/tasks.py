@@ -123,3 +123,16 @@ def supervision_sweep_every_minute() -> dict[str, int]:
     from huiying.supervision.sweep import supervision_sweep
 
     return supervision_sweep()
+
+
+# --- analysis: heat with its growth, for items and events of the last 48 hours ----------------
+
+
+@periodic_job(crontab(minute="*/10"), expires=10 * 60)
+def refresh_heat_every_ten_minutes() -> dict[str, int]:
+    # Items whose engagement a later collection changed get their heat (with its growth) again;
+    # open events of the last 48 hours get their growth in items per hour counted to now.
+    from huiying.analysis.services import heat_refresh
+
+    result = heat_refresh()
+    return {"items": result.items, "events": result.events}

@@ -130,3 +130,27 @@ def test_demo_loads_the_gazetteer_and_routing_uses_the_database(demo_output: str
     routing.invalidate()
     r = routing.route(text="开发区竹行街道的安置房外墙脱落")
     assert r.units[0] == "kfq" and routing.snapshot().source == "database"
+
+
+def test_demo_has_a_duty_roster_for_its_period(demo_output: str) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from huiying.orgs.models import DutyShift
+    from huiying.orgs.selectors import on_duty
+
+    today = timezone.localdate()
+    ten = timezone.make_aware(dt.datetime.combine(today, dt.time(10, 0)))
+    assert [s.user.username for s in on_duty(DutyShift.Role.MONITOR, at=ten)] == ["cac_monitor"]
+    assert [s.user.username for s in on_duty(DutyShift.Role.REVIEWER, at=ten)] == ["cac_reviewer"]
+    evening = ten.replace(hour=19)
+    assert [s.user.username for s in on_duty(DutyShift.Role.REVIEWER, at=evening)] == [
+        "cac_reviewer2"
+    ]
+    assert on_duty(DutyShift.Role.MONITOR, at=ten.replace(hour=23)) == []  # the night is open
+    assert on_duty(DutyShift.Role.MONITOR, at=ten + dt.timedelta(days=13))  # next week too
+    oldest = DutyShift.objects.order_by("starts_at").first()
+    assert oldest is not None and oldest.starts_at < ten - dt.timedelta(days=25)
+    assert AuditEvent.objects.filter(action="duty.add").count() == DutyShift.objects.count()
+    assert get_user_model().objects.get(username="cac_monitor").phone

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import multiprocessing
@@ -9,12 +10,13 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from functools import partial
 from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
-from huiying.analysis.pipeline import analyze_records
+from huiying.analysis.pipeline import analyze_records, parse_time
 
 CHUNK = 2000
 PROGRESS_EVERY = 10_000
@@ -47,12 +49,13 @@ def _line_chunks(fh: IO[bytes]) -> Iterator[list[bytes]]:
         yield chunk
 
 
-def analyze_lines(lines: list[bytes]) -> bytes:
-    """Output lines (UTF-8 JSON, newline-terminated) for input lines, in order."""
+def analyze_lines(lines: list[bytes], now: dt.datetime | None = None) -> bytes:
+    """Output lines (UTF-8 JSON, newline-terminated) for input lines, in order; growth (heat)
+    is counted up to ``now``."""
     parsed = [_parse(line) for line in lines]
     results: list[dict[str, Any]] = []
     todo = [r for r in parsed if not (isinstance(r, dict) and "__error__" in r)]
-    done = iter(analyze_records(todo)) if todo else iter(())
+    done = iter(analyze_records(todo, now=now)) if todo else iter(())
     for r in parsed:
         if isinstance(r, dict) and "__error__" in r:
             results.append({"id": None, "error": r["__error__"]})
@@ -79,12 +82,15 @@ def run(
     *,
     quiet: bool = False,
     jobs: int = 1,
+    now: dt.datetime | None = None,
 ) -> int:
     """Analyse ``src`` into ``dst`` with ``jobs`` processes; returns the lines written.
 
     Chunks of CHUNK lines go to worker processes (forked after the models are loaded, so
-    their memory is shared) and come back in input order. One chunk runs in-process.
+    their memory is shared) and come back in input order. One chunk runs in-process. The
+    run fixes ``now`` once (default: when it starts), so every line's growth counts to it.
     """
+    work = partial(analyze_lines, now=now or dt.datetime.now(dt.UTC))
     n = 0
     t0 = time.monotonic()
     next_report = PROGRESS_EVERY
@@ -96,11 +102,11 @@ def run(
         results: Iterator[bytes] = iter(())
     elif second is None or jobs <= 1:
         rest = itertools.chain([first], [second] if second else [], chunks)
-        results = map(analyze_lines, rest)
+        results = map(work, rest)
     else:
         _warm()
         pool = multiprocessing.get_context("fork").Pool(jobs)
-        results = pool.imap(analyze_lines, itertools.chain([first, second], chunks))
+        results = pool.imap(work, itertools.chain([first, second], chunks))
     try:
         for block in results:
             dst.write(block)
@@ -137,8 +143,17 @@ class Command(BaseCommand):
             default=default_jobs(),
             help="worker processes (default: CPUs, at most 4)",
         )
+        parser.add_argument(
+            "--now",
+            default=None,
+            help="count growth (heat) up to this ISO 8601 time instead of the run's start, "
+            "e.g. to analyse history as it stood then",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        now = parse_time(opts["now"]) if opts["now"] else None
+        if opts["now"] and now is None:
+            raise CommandError(f"--now: not an ISO 8601 time: {opts['now']}")
         try:
             src = sys.stdin.buffer if opts["src"] == "-" else open(opts["src"], "rb")  # noqa: SIM115
         except OSError as exc:
@@ -149,7 +164,7 @@ class Command(BaseCommand):
             src.close()
             raise CommandError(f"cannot write {opts['dst']}: {exc.strerror}") from exc
         try:
-            run(src, dst, sys.stderr, quiet=opts["quiet"], jobs=max(1, opts["jobs"]))
+            run(src, dst, sys.stderr, quiet=opts["quiet"], jobs=max(1, opts["jobs"]), now=now)
         finally:
             if src is not sys.stdin.buffer:
                 src.close()
