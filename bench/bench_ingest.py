@@ -25,6 +25,7 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +116,7 @@ def run_one(kind: str, items: int, batches: list[int]) -> None:
         ("物业", "物业 AND (收费 OR 涨价 OR 电梯)"),
     ]:
         KeywordRule.objects.create(name=name, expression=expression)
-    from huiying.monitoring.ingest import ingest_batches
+    from huiying.monitoring.ingest import IngestResult, ingest_batches
     from huiying.monitoring.ingest_prepare import processes
     from huiying.monitoring.models import ItemSearch
     from huiying.monitoring.search import index_items
@@ -137,6 +138,7 @@ def run_one(kind: str, items: int, batches: list[int]) -> None:
             cpu_before = sum(cpu_seconds(pid) for pid in pids)
             own_before = time.process_time()
             started = time.perf_counter()
+            results: Iterator[IngestResult]
             if mode == "calls":
                 results = (ingest_items(source=source, items=chunk) for chunk in chunks)
             else:
