@@ -32,6 +32,10 @@ KEYS = (
 OPTIONAL_NUMBERS = ("likes", "reposts", "comments", "copies")
 OPTIONAL_TEXT = ("title", "url", "platform", "author", "published_at")
 MAX_CONTENT = 1_000_000  # characters; longer content is an error, not a slow run
+# Optional ``responses``: the first comments/reposts of the post (crowd responses); only the
+# first text.MAX_RESPONSES are read; a longer list or longer strings are an error.
+MAX_RESPONSES_IN = 200
+MAX_RESPONSE_CHARS = 10_000
 REACH_BONUS = 15.0
 _ID_TYPES = (str, int)
 
@@ -59,6 +63,16 @@ def _validate(rec: Any) -> dict[str, Any]:
             isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0
         ):
             raise RecordError(f"invalid {k} (a non-negative number)")
+    responses = rec.get("responses")
+    if responses is not None and (
+        not isinstance(responses, list)
+        or len(responses) > MAX_RESPONSES_IN
+        or not all(isinstance(x, str) and len(x) <= MAX_RESPONSE_CHARS for x in responses)
+    ):
+        raise RecordError(
+            f"invalid responses (a list of at most {MAX_RESPONSES_IN} strings "
+            f"of at most {MAX_RESPONSE_CHARS} characters)"
+        )
     return rec
 
 
@@ -90,6 +104,19 @@ def _router() -> Callable[..., Any] | None:
     return routing.route
 
 
+def _rumor_with_responses(
+    m: TextModels, recs: Sequence[dict[str, Any]], counts: Any, rumor_p: np.ndarray
+) -> None:
+    """Records that carry responses get the post + responses rumour model, in place."""
+    idx = [j for j, r in enumerate(recs) if any(x.strip() for x in r.get("responses") or ())]
+    if not idx or m.rumor_responses is None:
+        return
+    joined = [text.join_responses(recs[j]["responses"]) for j in idx]
+    p = m.rumor_proba_responses(counts[idx] + text.counts(text.clean_batch(joined)))
+    if p is not None:
+        rumor_p[idx] = p
+
+
 def analyze_records(
     records: Sequence[Any], *, models: TextModels | None = None
 ) -> list[dict[str, Any]]:
@@ -114,6 +141,7 @@ def analyze_records(
         topic_p = m.topic_proba(counts)
         pos_p = m.positive_proba(counts)
         rumor_p = m.rumor_proba(counts)
+        _rumor_with_responses(m, [records[i] for i in good], counts, rumor_p)
         senti = sentiment.scores(cleaned, pos_p)
         top3 = np.argsort(-topic_p, axis=1)[:, :3]
         route = _router()
