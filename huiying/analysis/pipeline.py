@@ -36,6 +36,10 @@ OPTIONAL_NUMBERS = ("likes", "reposts", "comments", "copies")
 OPTIONAL_TEXT = ("title", "url", "platform", "author", "published_at")
 # engagement_history (optional): [{"at": ISO time, "likes", "reposts", "comments"}, ...]
 MAX_CONTENT = 1_000_000  # characters; longer content is an error, not a slow run
+# Optional ``responses``: the first comments/reposts of the post (crowd responses); only the
+# first text.MAX_RESPONSES are read; a longer list or longer strings are an error.
+MAX_RESPONSES_IN = 200
+MAX_RESPONSE_CHARS = 10_000
 REACH_BONUS = 15.0
 GROWTH_WEIGHT = 10.0  # heat from growth: 10·log10(1 + interactions per hour)
 MIN_GROWTH_HOURS = 0.5  # a post a minute old counts as half an hour old
@@ -70,6 +74,16 @@ def _validate(rec: Any) -> dict[str, Any]:
         raise RecordError(
             "invalid engagement_history (a list of {at, likes, reposts, comments}, "
             "at an ISO 8601 time, counts non-negative numbers)"
+        )
+    responses = rec.get("responses")
+    if responses is not None and (
+        not isinstance(responses, list)
+        or len(responses) > MAX_RESPONSES_IN
+        or not all(isinstance(x, str) and len(x) <= MAX_RESPONSE_CHARS for x in responses)
+    ):
+        raise RecordError(
+            f"invalid responses (a list of at most {MAX_RESPONSES_IN} strings "
+            f"of at most {MAX_RESPONSE_CHARS} characters)"
         )
     return rec
 
@@ -196,6 +210,19 @@ def _router() -> Callable[..., Any] | None:
     return routing.route
 
 
+def _rumor_with_responses(
+    m: TextModels, recs: Sequence[dict[str, Any]], counts: Any, rumor_p: np.ndarray
+) -> None:
+    """Records that carry responses get the post + responses rumour model, in place."""
+    idx = [j for j, r in enumerate(recs) if any(x.strip() for x in r.get("responses") or ())]
+    if not idx or m.rumor_responses is None:
+        return
+    joined = [text.join_responses(recs[j]["responses"]) for j in idx]
+    p = m.rumor_proba_responses(counts[idx] + text.counts(text.clean_batch(joined)))
+    if p is not None:
+        rumor_p[idx] = p
+
+
 def analyze_records(
     records: Sequence[Any], *, models: TextModels | None = None, now: dt.datetime | None = None
 ) -> list[dict[str, Any]]:
@@ -225,6 +252,7 @@ def analyze_records(
         topic_p = m.topic_proba(counts)
         pos_p = m.positive_proba(counts)
         rumor_p = m.rumor_proba(counts)
+        _rumor_with_responses(m, [records[i] for i in good], counts, rumor_p)
         senti = sentiment.scores(cleaned, pos_p)
         top3 = np.argsort(-topic_p, axis=1)[:, :3]
         route = _router()

@@ -123,6 +123,38 @@ def rumor_file(path: Path) -> list[tuple[str, int]]:
     return out
 
 
+def rumor_responses(path: Path) -> dict[str, list[str]]:
+    """CED's first reposts and comments of each post (``ced_first20_reposts.jsonl.gz``), by id."""
+    out: dict[str, list[str]] = {}
+    for r in read_jsonl(path):
+        reposts = r.get("reposts")
+        out[str(r["id"])] = [
+            str(x.get("text") or "")
+            for x in (reposts if isinstance(reposts, list) else [])
+            if isinstance(x, dict)
+        ]
+    return out
+
+
+def rumor_rows_with_responses(data: Path) -> list[tuple[str, list[str], int]]:
+    """CED posts with their first 20 responses (empty list where the file has none), 1 = rumour."""
+    d = data / "ced_weibo_rumor"
+    return rumor_file_with_responses(
+        d / "ced_original_microblogs.csv", d / "ced_first20_reposts.jsonl.gz"
+    )
+
+
+def rumor_file_with_responses(path: Path, responses: Path) -> list[tuple[str, list[str], int]]:
+    resp = rumor_responses(responses)
+    out = []
+    for r in read_csv(path):
+        label = r["label"].strip().lower()
+        out.append(
+            (r["text"], resp.get(r["id"], []), 1 if label in {"rumor", "1", "rumour"} else 0)
+        )
+    return out
+
+
 def read_jsonl(path: Path) -> Iterator[dict[str, object]]:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as fh:

@@ -4,8 +4,10 @@ The kind of file is recognised by its columns:
 
 - CSV ``label_level1, text_title_plus_detail`` (or 附件2 ``一级分类`` …): topic;
 - CSV ``label, text`` with 0/1 labels: sentiment (1 = positive; neutral counts as wrong);
-- CSV with ``label`` rumor/non-rumor (CED): false-information accuracy by 5-fold
-  cross-validation (the model is retrained on each fold's training part);
+- CSV with ``label`` rumor/non-rumor (CED): false-information accuracy by 5-fold stratified
+  cross-validation repeated over three seeds (the model, idf included, is retrained on each
+  fold's training part), text only; with ``ced_first20_reposts.jsonl.gz`` beside it, also the
+  post + first-responses model fed the first 20, 10 and 5 responses;
 - JSON Lines with ``content`` and any of ``topic``, ``category``, ``severity``, ``sentiment``,
   ``lead_unit``: the whole pipeline (`huiying analyze`) against those labels, including
   emergency (R3.4) recall and precision.
@@ -82,25 +84,66 @@ def evaluate_sentiment(rows: list[tuple[str, int]], m: models.TextModels) -> dic
     return per_class([y for _, y in rows], pred)
 
 
-def evaluate_rumor_cv(rows: list[tuple[str, int]], folds: int = 5) -> dict[str, Any]:
-    from .train import RUMOR_C, fit_binary
+RUMOR_SEEDS = (0, 1, 2)
+RESPONSE_KS = (20, 10, 5)
 
-    rng = np.random.default_rng(20200101)
-    idx = rng.permutation(len(rows))
+
+def _rumor_cv(
+    counts_train: Any, counts_test: Any, y: np.ndarray, c: float, folds: int
+) -> dict[str, Any]:
+    """Stratified k-fold, repeated over RUMOR_SEEDS; idf and weights fitted inside each fold.
+
+    ``counts_train`` are the rows a fold trains on, ``counts_test`` the same posts as the model
+    sees them at prediction (fewer responses, say); one row per post in both.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    from .train import fit_binary_counts
+
     gold: list[int] = []
     pred: list[int] = []
-    for f in range(folds):
-        test_idx = idx[f::folds]
-        test_set = set(test_idx.tolist())
-        train_rows = [rows[i] for i in idx if i not in test_set]
-        lin = models.Linear.from_dict(
-            fit_binary([t for t, _ in train_rows], [y for _, y in train_rows], c=RUMOR_C)
-        )
-        test_rows = [rows[i] for i in test_idx]
-        d = lin.decision(text.counts(text.clean_batch([t for t, _ in test_rows])))[:, 0]
-        gold += [y for _, y in test_rows]
-        pred += [int(v > 0) for v in d]
+    for seed in RUMOR_SEEDS:
+        skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+        for tr, te in skf.split(np.zeros(len(y)), y):
+            lin = models.Linear.from_dict(fit_binary_counts(counts_train[tr], y[tr].tolist(), c))
+            d = lin.decision(counts_test[te])[:, 0]
+            gold += y[te].tolist()
+            pred += [int(v > 0) for v in d]
     return per_class(gold, pred)
+
+
+def evaluate_rumor_cv(rows: list[tuple[str, int]], folds: int = 5) -> dict[str, Any]:
+    """Text only: the shipped ``rumor`` model's recipe."""
+    from .train import RUMOR_C, _vectorise
+
+    y = np.asarray([lab for _, lab in rows])
+    counts = _vectorise([t for t, _ in rows])
+    return _rumor_cv(counts, counts, y, RUMOR_C, folds)
+
+
+def evaluate_rumor_responses_cv(
+    rows: list[tuple[str, list[str], int]], ks: Sequence[int] = RESPONSE_KS, folds: int = 5
+) -> dict[int, dict[str, Any]]:
+    """Post + first responses: trained on the first 20, measured when fed the first k."""
+    from .train import RUMOR_RESPONSES_C, _vectorise
+
+    y = np.asarray([lab for _, _, lab in rows])
+    post = _vectorise([t for t, _, _ in rows])
+
+    def with_first(k: int) -> Any:
+        return post + _vectorise([text.join_responses(r[:k]) for _, r, _ in rows])
+
+    train_counts = with_first(text.MAX_RESPONSES)
+    return {
+        k: _rumor_cv(
+            train_counts,
+            train_counts if k == text.MAX_RESPONSES else with_first(k),
+            y,
+            RUMOR_RESPONSES_C,
+            folds,
+        )
+        for k in ks
+    }
 
 
 def evaluate_jsonl(path: Path, out: Printer, m: models.TextModels | None = None) -> dict[str, Any]:
@@ -176,8 +219,23 @@ def evaluate_file(
         return {"topic": res}
     if "label" in cols and ("user_followers" in cols or "reposts" in cols):
         res = evaluate_rumor_cv(data.rumor_file(path))
-        show(f"false information, 5-fold cross-validation ({path.name})", res, out)
-        return {"rumor": res}
+        seeds = len(RUMOR_SEEDS)
+        show(
+            f"false information, text only, 5-fold stratified CV × {seeds} seeds ({path.name})",
+            res,
+            out,
+        )
+        results: dict[str, Any] = {"rumor": res}
+        responses = path.parent / "ced_first20_reposts.jsonl.gz"
+        if responses.exists():
+            by_k = evaluate_rumor_responses_cv(data.rumor_file_with_responses(path, responses))
+            for k, r in by_k.items():
+                out(
+                    f"false information, text + first {k} responses (model trained on 20): "
+                    f"accuracy={r['accuracy']:.4f} macro-F1={r['macro_f1']:.4f} n={r['n']}"
+                )
+                results[f"rumor_responses_{k}"] = r
+        return results
     if "label" in cols and ("text" in cols or "review" in cols):
         col = "text" if "text" in cols else "review"
         labelled = [(r[col], int(r["label"])) for r in data.read_csv(path) if r[col]]

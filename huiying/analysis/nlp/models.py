@@ -8,9 +8,13 @@ sparse product per model for the whole batch::
      "topic":     {"classes": [...], "idf": f16[N], "coef": f16[k, N], "intercept": f32[k],
                    "temperature": float},
      "sentiment": {"idf": ..., "coef": f16[1, N], "intercept": f32[1], "a": float, "b": float},
-     "rumor":     {"idf": ..., "coef": f16[1, N], "intercept": f32[1], "a": float, "b": float}}
+     "rumor":     {"idf": ..., "coef": f16[1, N], "intercept": f32[1], "a": float, "b": float},
+     "rumor_responses": {...the same...}}   # optional
 
 ``a`` and ``b`` are Platt scaling of the decision value into a probability.
+``rumor_responses`` reads a post together with its first comments and reposts (the crowd's
+辟谣, 假的, 求证…): the counts of the post plus the counts of its joined responses. A file
+without it (older, or a city's) falls back to the text-only rumour model.
 """
 
 from __future__ import annotations
@@ -114,6 +118,8 @@ class TextModels:
     rumor: Linear
     rumor_ab: tuple[float, float]
     meta: dict[str, Any]
+    rumor_responses: Linear | None = None
+    rumor_responses_ab: tuple[float, float] = (1.0, 0.0)
 
     @classmethod
     def from_bundle(cls, b: dict[str, Any]) -> TextModels:
@@ -128,6 +134,8 @@ class TextModels:
             rumor=Linear.from_dict(b["rumor"]),
             rumor_ab=(float(b["rumor"]["a"]), float(b["rumor"]["b"])),
             meta=dict(b.get("meta", {})),
+            rumor_responses=Linear.from_dict(rr) if (rr := b.get("rumor_responses")) else None,
+            rumor_responses_ab=(float(rr["a"]), float(rr["b"])) if rr else (1.0, 0.0),
         )
 
     def topic_proba(self, counts: sparse.csr_matrix) -> np.ndarray:
@@ -140,6 +148,13 @@ class TextModels:
     def rumor_proba(self, counts: sparse.csr_matrix) -> np.ndarray:
         a, b = self.rumor_ab
         return sigmoid(a * self.rumor.decision(counts)[:, 0] + b)
+
+    def rumor_proba_responses(self, counts: sparse.csr_matrix) -> np.ndarray | None:
+        """P(rumour) from the post's counts plus its responses' counts; None without the model."""
+        if self.rumor_responses is None:
+            return None
+        a, b = self.rumor_responses_ab
+        return sigmoid(a * self.rumor_responses.decision(counts)[:, 0] + b)
 
 
 def load(path: Path | None = None) -> TextModels:

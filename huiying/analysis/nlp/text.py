@@ -33,6 +33,9 @@ _WS_RE = re.compile(r"\s+")
 # Teddy Cup anonymisation ("A市", "A3区", "C市") must not be learnt as topic words.
 _ANON_RE = re.compile(r"(?<![A-Za-z])[A-Z]\d{0,2}(?=[市区县镇])")
 
+# The rumour model with responses was trained on the first 20 comments or reposts of a post.
+MAX_RESPONSES = 20
+
 _local = threading.local()
 
 
@@ -69,6 +72,11 @@ def clean_batch(texts: Sequence[str]) -> list[str]:
     if len(converted) != len(cleaned):  # pragma: no cover - defensive
         return [_t2s().convert(t) for t in cleaned]
     return converted
+
+
+def join_responses(responses: Sequence[str]) -> str:
+    """The first MAX_RESPONSES responses of a post as one text (training and prediction alike)."""
+    return " ".join(r for r in responses[:MAX_RESPONSES] if r)
 
 
 def emoticons(text: str) -> list[str]:
