@@ -69,6 +69,9 @@ def test_emoticons_and_slang_steer_sentiment() -> None:
         ("投诉派出所窗口工作人员态度恶劣", "R3.3-4"),
         ("新品奶茶好喝到爆炸，排队打卡", None),
         ("加班加到心态崩塌", None),
+        # Traffic is not a blockade: "堵了" alone once made this a mass incident (severity Ⅱ).
+        ("景区停车场满了，进出只有一条路，堵了两个多小时", None),
+        ("几十个业主把售楼处大门堵上了讨说法", "R3.4-2"),
         ("周末去狼山看日落，太美了", None),
     ],
 )
