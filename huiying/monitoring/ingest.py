@@ -77,16 +77,11 @@ class IngestResult:
     item_ids: list[int] = field(default_factory=list)
 
 
-@dataclass
-class _Prepared:
+@dataclass(slots=True)
+class _Prepared(ingest_prepare.Texts):
+    """The texts as prepared (in a worker process or here) and what the raw item adds."""
+
     raw: RawItem
-    title: str
-    text: str
-    title_folded: str
-    simplified: str  # the folded text (Item.text_simplified)
-    canonical: str
-    feats: dedup.Features
-    tokens: str
     external_id: str
     platform: str
     published_at: dt.datetime | None
@@ -127,14 +122,8 @@ def _prepared(
         published_at if published_at is not None and published_at <= now + FUTURE_SLACK else now
     )
     return _Prepared(
+        **{f.name: getattr(texts, f.name) for f in fields(ingest_prepare.Texts)},
         raw=raw,
-        title=texts.title,
-        text=texts.text,
-        title_folded=texts.title_folded,
-        simplified=texts.simplified,
-        canonical=texts.canonical,
-        feats=texts.feats,
-        tokens=texts.tokens,
         external_id=_cut(raw.external_id.strip(), 200),
         platform=_cut(raw.platform.strip() or source.platform, 50),
         published_at=published_at,
