@@ -65,6 +65,23 @@ def _text(item: Item) -> str:
     return f"{item.title} {item.text_simplified or item.text}".strip()
 
 
+HEADLINE_CHARS = 60
+
+
+def _headline(item: Item) -> str:
+    """An event's title: the post's title, else the opening of its text as published (not the
+    folded form: "太多了，停车场" not "太多了,停车场"), ended at a sentence end within 60
+    characters, or cut there with an ellipsis."""
+    if item.title:
+        return item.title[:300]
+    text = " ".join((item.text or item.text_simplified).split())
+    if len(text) <= HEADLINE_CHARS:
+        return text or str(item)
+    cut = text[:HEADLINE_CHARS]
+    end = max(cut.rfind(mark) for mark in "。！？!?")
+    return cut[: end + 1] if end >= HEADLINE_CHARS // 3 else cut + "…"
+
+
 def _when(item: Item) -> dt.datetime:
     return item.posted_at or item.published_at or item.captured_at
 
@@ -275,7 +292,7 @@ class _Grouper:
             event = self.best_match(row)
         if event is None:
             event = Event.objects.create(
-                title=(item.title or (item.text_simplified or item.text)[:60] or str(item))[:300],
+                title=_headline(item),
                 first_at=_when(item),
                 last_at=_when(item),
                 topic=row.topic,
@@ -479,9 +496,7 @@ def refresh_events(events: Sequence[Event], *, now: dt.datetime | None = None) -
         if event.pk in heads:
             head_id, sample = heads[event.pk]
             head = texts[head_id]
-            event.title = (head.title or (head.text_simplified or head.text)[:60])[
-                :300
-            ] or event.title
+            event.title = _headline(head) or event.title
             event.sample = " ".join(_text(texts[i]) for i in sample)[:SAMPLE_CHARS]
         ordered = [units[c] for c in dict.fromkeys(event.unit_codes) if c in units]
         event.lead_unit = ordered[0] if ordered else None
@@ -618,7 +633,7 @@ def item_split(*, event: Event, item: Item, actor: User) -> Event:
         raise InvalidInput("事件只有这一条信息（及其转载），无需拆分。")
     head = Item.objects.get(pk=original_id)
     new = Event.objects.create(
-        title=(head.title or (head.text_simplified or head.text)[:60] or str(head))[:300],
+        title=_headline(head),
         first_at=_when(head),
         last_at=_when(head),
     )

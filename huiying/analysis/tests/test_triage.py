@@ -319,3 +319,22 @@ def test_a_copy_in_the_same_batch_joins_its_original(city: Any, scores: Any) -> 
     assert copy.duplicate_of_id == original.pk
     assert _event(copy) == _event(original)
     assert _event(original).item_count == 2
+
+
+def test_an_untitled_posts_event_is_titled_with_its_words_as_published(
+    city: Any, scores: Any
+) -> None:
+    sentence = (
+        "崇川区濠河边烧烤店每天营业到凌晨，油烟噪音扰民！居民多次投诉（12345）无人处理，"
+        "希望城管、环保部门联合执法，还我们一个安静的夜晚，老人孩子都睡不着觉"
+    )
+    run_on = "海门区某小区高层住宅突发火灾浓烟滚滚消防正在赶来" * 4
+    short, long, endless = collect(
+        post(NOISE_1), post(sentence, minutes_ago=5000), post(run_on, minutes_ago=9000)
+    )
+    # Full-width punctuation kept (the folded form would show "凌晨,油烟").
+    assert _event(short).title == NOISE_1
+    # Ended at the sentence end within 60 characters …
+    assert _event(long).title == "崇川区濠河边烧烤店每天营业到凌晨，油烟噪音扰民！"
+    # … or cut at 60 with an ellipsis.
+    assert _event(endless).title == run_on[:60] + "…"

@@ -176,6 +176,16 @@ def test_shown_escaped(city: Any) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
 
 
+def test_an_untitled_post_is_listed_with_its_words_as_published(city: Any) -> None:
+    text = "启东市汇龙镇老桥桥面出现裂缝，桥栏杆也有松动！请尽快检修。"
+    ingest_items(source=make_source(), items=[raw(1, title="", text=text)])
+    client = Client()
+    client.force_login(city.monitor)
+    html = client.get(reverse("monitoring:search")).content.decode()
+    assert "桥面出现裂缝，桥栏杆" in html
+    assert "裂缝,桥栏杆" not in html  # the folded form is for matching, not for reading
+
+
 def test_a_stored_pages_type_is_shown_in_words() -> None:
     from huiying.monitoring.templatetags.monitoring_extras import content_kind
 
