@@ -243,3 +243,28 @@ def test_the_demo_timeline_shows_comments_and_the_demo_source_maps_them() -> Non
     for doubt in ("假的吧", "求证", "已辟谣"):  # some of the crowd doubts
         assert any(doubt in r for r in said), doubt
     assert all(len(i.responses) <= MAX_RESPONSES for i in items)
+
+
+def test_sources_test_prints_the_comments(site: LocalSite, tmp_path: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    timeline(site, [status(1, ["假的吧", "求证"])])
+    definition = {
+        "code": "weibo-t",
+        "name": "微博（试采）",
+        "kind": "json_api",
+        "platform": "微博",
+        "url": site.url("/api/timeline"),
+        "config": {
+            "items": "data.statuses",
+            "fields": {"id": "idstr", "text": "text", "responses": "comments[].text"},
+        },
+    }
+    path = tmp_path / "weibo.json"
+    path.write_text(json.dumps(definition, ensure_ascii=False), encoding="utf-8")
+    out = StringIO()
+    call_command("sources", "test", str(path), stdout=out)
+    assert "responses: 2 条：假的吧 | 求证" in out.getvalue()
+    assert not Item.objects.exists()
