@@ -48,6 +48,7 @@ from huiying.common import outbox
 from huiying.common.bulk import insert_rows
 from huiying.common.validators import has_http_scheme, without_nul
 from huiying.monitoring import dedup, ingest_prepare, keywords, normalize, search
+from huiying.monitoring.collectors.base import MAX_RESPONSE_CHARS, MAX_RESPONSES
 from huiying.monitoring.models import (
     EngagementSample,
     Evidence,
@@ -101,10 +102,6 @@ def _without_nul(raw: RawItem) -> RawItem:
     if raw.extra:
         clean["extra"] = without_nul(raw.extra)
     return replace(raw, **clean) if clean else raw
-
-
-MAX_RESPONSES = 20  # the first comments kept per post (what the rumour model reads)
-MAX_RESPONSE_CHARS = 2000
 
 
 def _responses(raw: RawItem) -> list[str]:
