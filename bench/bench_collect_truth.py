@@ -13,6 +13,7 @@ worker do) for ``--minutes``. Then it compares the database with what the sites 
 
 - recall per kind: posts published at least two polling intervals before the end, stored;
 - exact text: stored title and body equal to what was published (whitespace tidied);
+- first comments: weibo statuses stored with the comments their status showed, exactly;
 - replies within two intervals: replies that appeared at least two intervals before the end,
   stored, first seen (ItemChange) at most two polling intervals after they appeared;
 - handling units: posts passed to a unit whose unit is stored as a field of its own;
@@ -206,6 +207,23 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 - one linear report
         )
     print(
         f"  {'all':<36} recall {pct(total_found, total_expected):<18} exact text {pct(total_exact, total_found)}"
+    )
+
+    # First comments: the weibo posts found above, with the comments their status showed.
+    print("\nfirst comments (weibo statuses stored above)")
+    with_comments = as_shown = complete = 0
+    weibo_found = [(pk, p) for pk, p in item_post.items() if p.post.channel == "weibo"]
+    for pk, p in weibo_found:
+        kept = Item.objects.get(pk=pk).responses
+        shown = [tidy(c) for c in sites.state.comments(p)]  # what the timeline shows now
+        with_comments += bool(kept)
+        as_shown += bool(kept) and [tidy(c) for c in kept] == shown[: len(kept)]
+        complete += [tidy(c) for c in kept] == shown
+    print(f"  stored with their first comments     {pct(with_comments, len(weibo_found))}")
+    print(f"  comments exactly as shown, in order  {pct(as_shown, with_comments)}")
+    print(
+        f"  all comments shown at the end stored {pct(complete, len(weibo_found))}"
+        " (a status is read again only while the timeline walk reaches it)"
     )
 
     # Replies: those that appeared >= 2 intervals before the end.

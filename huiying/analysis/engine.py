@@ -1,7 +1,8 @@
 """The one door to the analysis pipeline (huiying/analysis/pipeline.py, ``analyze_records``).
 
 Records in: id, title, content, url, platform, author, published_at, likes, reposts, comments,
-engagement_history (the item's latest EngagementSample rows).
+engagement_history (the item's latest EngagementSample rows), responses (its first comments,
+when collected).
 Results out: id, topic, topic_scores, sentiment {label, score}, rumor_risk, category
 ("R3.3-1" … "R3.4-3" or None), severity ("I" … "IV" or None), places, units (codes, lead
 first), reasons, heat — or {id, error} for a record it could not read.
@@ -31,6 +32,9 @@ def record_of(item: Item, history: list[dict[str, Any]] | None = None) -> dict[s
     }
     if history:
         record["engagement_history"] = history
+    if item.responses:
+        # The first comments collected with the post: the rumour model reads them with it.
+        record["responses"] = [r for r in item.responses if isinstance(r, str)]
     return record
 
 

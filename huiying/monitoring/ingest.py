@@ -48,6 +48,7 @@ from huiying.common import outbox
 from huiying.common.bulk import insert_rows
 from huiying.common.validators import has_http_scheme, without_nul
 from huiying.monitoring import dedup, ingest_prepare, keywords, normalize, search
+from huiying.monitoring.collectors.base import MAX_RESPONSE_CHARS, MAX_RESPONSES
 from huiying.monitoring.models import (
     EngagementSample,
     Evidence,
@@ -101,6 +102,23 @@ def _without_nul(raw: RawItem) -> RawItem:
     if raw.extra:
         clean["extra"] = without_nul(raw.extra)
     return replace(raw, **clean) if clean else raw
+
+
+def _responses(raw: RawItem) -> list[str]:
+    """The first comments as published: strings only, NUL and control characters dropped,
+    whitespace tidied, empty ones left out, at most MAX_RESPONSES of MAX_RESPONSE_CHARS."""
+    if not raw.responses:
+        return []
+    out: list[str] = []
+    for value in raw.responses:
+        if not isinstance(value, str):
+            continue
+        text = normalize.tidy_text(value.replace("\x00", ""))
+        if text:
+            out.append(_cut(text, MAX_RESPONSE_CHARS))
+            if len(out) == MAX_RESPONSES:
+                break
+    return out
 
 
 def _cut(value: str, length: int) -> str:
@@ -308,7 +326,8 @@ def _store(
         ids.append(None)  # filled once stored
     if changed:
         Item.objects.bulk_update(
-            list(changed.values()), [*ENGAGEMENT, "board_reply", "board_status", "board_replied_at"]
+            list(changed.values()),
+            [*ENGAGEMENT, "board_reply", "board_status", "board_replied_at", "responses"],
         )
         _add_changed_evidence(evidence_new, now)
     # 3. New rows, grouped under their originals.
@@ -340,6 +359,7 @@ def _store(
             board_reply=normalize.tidy_text(p.raw.board_reply),
             board_status=_cut(normalize.tidy_line(p.raw.board_status), 50),
             board_replied_at=_aware(p.raw.board_replied_at),
+            responses=_responses(p.raw),
             extra=_jsonable(p.raw.extra),
             **_counts(p.raw),
         )
@@ -505,8 +525,17 @@ def _copy_rows(model: type[models.Model], objs: list[Any]) -> None:
 
 
 def _refresh(item: Item, raw: RawItem) -> bool:
-    """Copy engagement and the board's reply from a re-fetch; True when anything changed."""
+    """Copy engagement, the board's reply and the first comments from a re-fetch; True when
+    anything changed."""
     changed = False
+    # Comments come after the post: a stored item with fewer than MAX_RESPONSES takes a
+    # re-fetch's longer list. The first ones never change, and an empty re-fetch (a list
+    # page without comments) must not erase them.
+    if raw.responses and len(item.responses or ()) < MAX_RESPONSES:
+        responses = _responses(raw)
+        if len(responses) > len(item.responses or ()):
+            item.responses = responses
+            changed = True
     for name, value in _counts(raw).items():
         if getattr(item, name) != value:
             setattr(item, name, value)

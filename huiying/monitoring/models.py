@@ -142,6 +142,10 @@ class Item(models.Model):
     reposts = models.PositiveIntegerField(default=0)
     comments = models.PositiveIntegerField(default=0)
     replies = models.PositiveIntegerField(default=0)
+    # The post's first comments as published (text only, oldest first, at most 20, each at
+    # most 2,000 characters): other people's words, shown escaped. The rumour model reads
+    # them with the post (analysis ``responses``).
+    responses = models.JSONField(_("首批评论"), default=list, blank=True)
     extra = models.JSONField(default=dict, blank=True)
 
     class Meta:

@@ -23,6 +23,9 @@ class RawItem:
     reposts: int = 0
     comments: int = 0
     replies: int = 0
+    # The first comments as published (text only, oldest first); ingestion keeps the first
+    # 20, each cut at 2,000 characters.
+    responses: list[str] = field(default_factory=list)
     evidence_body: bytes = b""  # the fetched document, kept with its SHA-256
     evidence_url: str = ""
     evidence_content_type: str = ""

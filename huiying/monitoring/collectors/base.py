@@ -30,7 +30,19 @@ TIME_FIELDS = ("published_at", "board_replied_at")
 # passed to (转办), and whatever a definition names under ``extra``. Stored in the item's
 # ``extra["fields"]``; a change is recorded with the time it was first seen.
 STRUCTURED_FIELDS = ("reply_unit", "handling_unit")
-ITEM_FIELDS = (*TEXT_FIELDS, "published_at", *BOARD_FIELDS, *COUNT_FIELDS, *STRUCTURED_FIELDS)
+# The first comments of a post as published (text only): each match of an HTML selector, or
+# each element a JSON path with ``[]`` reaches (``comments[].text``). Capped at ingestion.
+LIST_FIELDS = ("responses",)
+MAX_RESPONSES = 20  # comments kept per post (the rumour model reads the first 20)
+MAX_RESPONSE_CHARS = 2000  # characters kept per comment
+ITEM_FIELDS = (
+    *TEXT_FIELDS,
+    "published_at",
+    *BOARD_FIELDS,
+    *COUNT_FIELDS,
+    *STRUCTURED_FIELDS,
+    *LIST_FIELDS,
+)
 EXTRA_KEY = "extra"  # in a field map: {name: selector} of further named fields
 FIELD_ALIASES = {
     "published": "published_at",
@@ -144,6 +156,20 @@ def to_text(value: Any) -> str:
     return str(value)
 
 
+def to_texts(value: Any) -> list[str]:
+    """A list field's values: the strings (or numbers) of a list, or one string; stripped,
+    empty ones and anything else (an object, a nested list) left out."""
+    values = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, str | int | float):
+            continue
+        text = str(v).strip()
+        if text:
+            out.append(text)
+    return out
+
+
 def build_item(values: Mapping[str, Any], now: dt.datetime, **base: Any) -> RawItem:
     """A RawItem from field values already picked out of a document (strings or numbers)."""
     item = RawItem(**base)
@@ -160,6 +186,8 @@ def build_item(values: Mapping[str, Any], now: dt.datetime, **base: Any) -> RawI
             setattr(item, name, parse_time(value, now=now))
         elif name in COUNT_FIELDS:
             setattr(item, name, to_count(value))
+        elif name in LIST_FIELDS:
+            setattr(item, name, to_texts(value)[:MAX_RESPONSES])
         else:
             setattr(item, name, to_text(value).strip())
     item.external_id = item.external_id[:MAX_EXTERNAL_ID]

@@ -107,6 +107,18 @@ def value(root: Any, spec: Any, *, multiline: bool = False) -> str:
     return finish(spec, raw)
 
 
+def values(root: Any, spec: Any) -> list[str]:
+    """Every match's text (a list field: ``responses``), each through ``clean`` / ``match``,
+    empty ones dropped. A ``link_text`` spec gives the targets of those links."""
+    if isinstance(spec, str):
+        return selectors.values(root, spec)
+    if spec.get("link_text"):
+        found = links_by_text(root, str(spec["link_text"]))
+    else:
+        found = selectors.values(root, str(spec["selector"]))
+    return [v for v in (finish(spec, raw) for raw in found) if v]
+
+
 def links(root: Any, spec: Any) -> list[str]:
     """Link targets of a link spec (``link``, ``next_page``)."""
     if isinstance(spec, str):

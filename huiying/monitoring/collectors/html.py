@@ -29,6 +29,7 @@ from huiying.monitoring.collectors import fieldspec, selectors
 from huiying.monitoring.collectors.base import (
     BOARD_FIELDS,
     EXTRA_KEY,
+    LIST_FIELDS,
     CollectorError,
     Context,
     Known,
@@ -61,6 +62,9 @@ def pick_fields(root: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
             continue
         if name == EXTRA_KEY:
             out[EXTRA_KEY] = {n: fieldspec.value(root, s) for n, s in spec.items()}
+            continue
+        if name in LIST_FIELDS:
+            out[name] = fieldspec.values(root, spec)  # every match (each comment)
             continue
         out[name] = fieldspec.value(root, spec, multiline=name in MULTILINE_FIELDS)
     return out

@@ -2,7 +2,9 @@
 
 ``items`` is the dotted path of the list in the response (``data.statuses``; empty when
 the response is the list), ``fields`` maps each item field to a dotted path inside one
-element (``user.screen_name``; a list of paths means "the first that has a value").
+element (``user.screen_name``; a list of paths means "the first that has a value"). ``[]``
+after a part takes every element of that list: ``comments[].text`` is the text of each
+comment (the ``responses`` field: a post's first comments).
 Pagination adds a page parameter; paging stops at an empty page, at ``max_pages``, or at
 a page whose posts are all stored. The same field map serves vendor pushes.
 
@@ -54,6 +56,27 @@ def lookup(data: Any, path: str) -> Any:
     return current
 
 
+def lookup_all(data: Any, path: str) -> Any:
+    """``lookup``, where ``[]`` after a part takes every element of that list:
+    ``comments[].text`` -> the ``text`` of each comment (those that have one). A path
+    without ``[]`` is ``lookup``."""
+    if "[]" not in path:
+        return lookup(data, path)
+    head, tail = path.split("[]", 1)
+    found = lookup(data, head) if head.strip(".") else data
+    if not isinstance(found, list):
+        return None
+    tail = tail.lstrip(".")
+    out: list[Any] = []
+    for element in found:
+        value = lookup_all(element, tail) if tail else element
+        if isinstance(value, list) and "[]" in tail:
+            out.extend(value)
+        elif value is not None:
+            out.append(value)
+    return out
+
+
 def map_fields(element: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, spec in fields.items():
@@ -62,7 +85,7 @@ def map_fields(element: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[st
             continue
         paths = spec if isinstance(spec, list) else [spec]
         for path in paths:
-            value = lookup(element, str(path))
+            value = lookup_all(element, str(path))
             if value not in (None, "", [], {}):
                 values[name] = value
                 break
@@ -101,6 +124,12 @@ def element_item(
     for name in MARKUP_FIELDS:  # an API's HTML text (Weibo's) is read out once, here
         if isinstance(values.get(name), str):
             values[name] = normalize.text_of(values[name])
+    if isinstance(values.get("responses"), list):  # comments are HTML too on Weibo
+        values["responses"] = [
+            normalize.text_of(r) if isinstance(r, str) else r for r in values["responses"]
+        ]
+    elif isinstance(values.get("responses"), str):
+        values["responses"] = normalize.text_of(values["responses"])
     if not values.get("url") and url_template:
         values["url"] = fill_template(url_template, element)
     if isinstance(values.get("external_id"), int | float):

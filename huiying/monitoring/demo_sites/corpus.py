@@ -25,6 +25,7 @@ class DemoPost:
     reply: str = ""
     status: str = ""  # the board's status once replied (已办理 / 办理中); "" when it never replies
     repost_of: str = ""
+    comments: tuple[str, ...] = ()  # a Weibo post's first comments, oldest first
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Corpus:
             author=rng.choice(g["authors"]),
             reply=rng.choice(g["replies"]) if replied else "",
             status=rng.choice(("已办理", "办理中")) if replied else "",
+            comments=tuple(rng.sample(g["comments"], 3)) if channel == "weibo" else (),
         )
 
 
@@ -76,6 +78,7 @@ def _post(row: dict[str, Any]) -> DemoPost:
         reply=str(row.get("reply", "")).strip(),
         status=str(row.get("status", "")) if row.get("reply") else "",
         repost_of=str(row.get("repost_of", "")),
+        comments=tuple(str(c).strip() for c in row.get("comments") or ()),
     )
 
 

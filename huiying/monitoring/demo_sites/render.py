@@ -133,6 +133,11 @@ def weibo_status(state: SiteState, p: Published, base_url: str) -> dict[str, Any
         "user": {"id": 5000 + sum(map(ord, p.post.author)) % 5000, "screen_name": p.post.author},
         "region_name": f"发布于 江苏 {p.post.area}",
         **state.engagement(p),
+        # The first comments, oldest first (HTML text, as the API gives a status's text).
+        "comments": [
+            {"id": p.id * 100 + n, "text": weibo_text(c), "user": {"screen_name": f"网友{n + 1}"}}
+            for n, c in enumerate(state.comments(p))
+        ],
     }
 
 
@@ -151,10 +156,15 @@ def weibo_timeline(state: SiteState, page: int, base_url: str) -> str:
 
 def weibo_page(state: SiteState, p: Published) -> str:
     counts = state.engagement(p)
+    comments = "".join(
+        f'<div class="comment"><a class="name">网友{n + 1}</a>：<span class="content">{escape(c)}</span></div>'
+        for n, c in enumerate(state.comments(p))
+    )
     body = (
         f'<div class="weibo-detail" data-mid="{p.id}"><a class="name">{escape(p.post.author)}</a>'
         f'<div class="from">{p.published_at:%Y-%m-%d %H:%M}</div><div class="weibo-text">{weibo_text(p.post.text)}</div>'
-        f'<div class="counts">转发 {counts["reposts_count"]} 评论 {counts["comments_count"]} 赞 {counts["attitudes_count"]}</div></div>'
+        f'<div class="counts">转发 {counts["reposts_count"]} 评论 {counts["comments_count"]} 赞 {counts["attitudes_count"]}</div>'
+        f"{comments}</div>"
     )
     return _page(f"{p.post.author}的微博", body, "utf-8")
 

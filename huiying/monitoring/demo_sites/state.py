@@ -103,6 +103,18 @@ class SiteState:
     def reply_unit(self, item: Published) -> str:
         return f"{item.post.area}人民政府" if self.board_reply(item)[1] else ""
 
+    def comments(self, item: Published) -> list[str]:
+        """The post's first comments shown now: its own (posts.yaml), else a few from the
+        generator's pool (by id): two at once, one more every 20 seconds of age, so a re-read
+        finds more."""
+        pool = list(item.post.comments)
+        if not pool and item.post.channel == "weibo":
+            shared = self.corpus.generator.get("comments") or []
+            if shared:
+                pool = [shared[(item.id * 3 + k) % len(shared)] for k in range(3)]
+        shown = 2 + int(item.age_seconds(self.clock()) // 20)
+        return pool[:shown]
+
     def engagement(self, item: Published) -> dict[str, int]:
         """Counts that grow with age, differently per post (deterministic)."""
         minutes = item.age_seconds(self.clock()) / 60

@@ -65,6 +65,10 @@ def preview_fields(item: RawItem) -> list[tuple[str, str]]:
         text = value.isoformat() if hasattr(value, "isoformat") else str(value)
         text = text.replace("\n", " ⏎ ")
         out.append((name, text if len(text) <= 200 else text[:200] + "…"))
+    if item.responses:
+        said = " | ".join(item.responses).replace("\n", " ⏎ ")
+        said = said if len(said) <= 200 else said[:200] + "…"
+        out.append(("responses", f"{len(item.responses)} 条：{said}"))
     for name, value in (item.extra.get("fields") or {}).items():
         out.append((f"fields.{name}", str(value)[:200]))
     return out
