@@ -106,7 +106,7 @@ def test_monitor_pages_in_the_browser(live_server: Any, transactional_db: None, 
             expect(results_list.locator("mark").first).to_have_text(QUERY)
             expect(page.locator(".mon-nav [aria-current=page]")).to_have_text("舆情检索")
             untitled_row = results_list.locator("li.result", has=page.locator(".untitled")).first
-            expect(untitled_row).to_contain_text(untitled.text_simplified[:20])
+            expect(untitled_row).to_contain_text(untitled.text[:20])  # as published, not folded
             expect(results_list).not_to_contain_text("（无标题）")
             page.screenshot(path=str(SHOTS / "search.png"), full_page=True)
 
